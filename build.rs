@@ -1,0 +1,3 @@
+fn main() {
+    memory_serve::load_directory("./assets");
+}

@@ -1,0 +1,166 @@
+//! The command line: `px360 demo | all | serve | worker | scheduler | migrate | admin …`.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::server::Roles;
+
+#[derive(Parser)]
+#[command(name = "px360", version, about = "PX360 — patient-experience management for hospital groups")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct Global {
+    /// Database URL (`sqlite://file.db?mode=rwc` or `postgres://…`); env PX360_DATABASE_URL.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Listen address, e.g. 127.0.0.1:8000; env PX360_BIND.
+    #[arg(long, global = true)]
+    pub bind: Option<String>,
+    /// Redis URL; env PX360_REDIS_URL.
+    #[arg(long, global = true)]
+    pub redis_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Embedded demo: SQLite file, migrations, synthetic bilingual data, web + worker + scheduler.
+    Demo,
+    /// Web, worker and scheduler in one process on the configured database.
+    All,
+    /// Web only (API and pages).
+    Serve,
+    /// Job workers only.
+    Worker,
+    /// Periodic jobs only.
+    Scheduler,
+    /// Apply database migrations.
+    Migrate,
+    /// Administration commands.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+pub enum Admin {
+    /// Create a user (roles by snake_case name, e.g. px_admin, hospital_admin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        role: String,
+        /// Hospital code (required for every role but px_admin).
+        #[arg(long)]
+        hospital: Option<String>,
+        /// Department code within the hospital.
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Seed reference data: the standard departments of every hospital (or of --hospital).
+    SeedReference {
+        #[arg(long)]
+        hospital: Option<String>,
+        /// Show what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite the names of existing standard departments.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Seed the synthetic demo data set into an empty database.
+    SeedDemo,
+    /// Verify the audit log's hash chains; exits non-zero at the first broken entry.
+    VerifyAudit,
+}
+
+/// Builds the configuration from file + environment + flags, validated.
+pub fn load_config(global: &Global, embedded: bool) -> anyhow::Result<Config> {
+    let mut config = Config::load()?;
+    if let Some(v) = &global.database_url {
+        config.database_url = v.clone();
+    }
+    if let Some(v) = &global.bind {
+        config.bind = v.clone();
+    }
+    if let Some(v) = &global.redis_url {
+        config.redis_url = Some(v.clone());
+    }
+    let embedded = embedded || config.is_sqlite();
+    config.validate(embedded)?;
+    Ok(config)
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let embedded = matches!(cli.command, Command::Demo);
+    let config = load_config(&cli.global, embedded)?;
+    let _guards = crate::telemetry::init(&config);
+    let db = crate::db::connect(&config.database_url).await?;
+    let auto_migrate = matches!(cli.command, Command::Demo) || (matches!(cli.command, Command::All) && config.is_sqlite());
+    match &cli.command {
+        Command::Migrate => {
+            let applied = crate::db::migrate(&db).await?;
+            println!("migrations applied: {applied}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ if auto_migrate => {
+            crate::db::migrate(&db).await?;
+        }
+        _ => crate::db::ensure_current(&db).await?,
+    }
+    let state = AppState::new(db, config, crate::platform::metrics_handle());
+    match cli.command {
+        Command::Demo => {
+            let created = crate::seed::demo::seed_if_empty(&state).await?;
+            print_demo_banner(&state, created);
+            crate::server::run(state, Roles { web: true, worker: true, scheduler: true }).await?;
+        }
+        Command::All => crate::server::run(state, Roles { web: true, worker: true, scheduler: true }).await?,
+        Command::Serve => crate::server::run(state, Roles { web: true, worker: false, scheduler: false }).await?,
+        Command::Worker => crate::server::run(state, Roles { web: false, worker: true, scheduler: false }).await?,
+        Command::Scheduler => crate::server::run(state, Roles { web: false, worker: false, scheduler: true }).await?,
+        Command::Migrate => {}
+        Command::Admin(admin) => return crate::seed::admin::run(&state, admin).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_banner(state: &AppState, created: bool) {
+    let url = format!("http://{}/", state.config.bind);
+    println!();
+    println!("  PX360 demo {} — open {url}", if created { "data created" } else { "database reused" });
+    println!("  Logins (password for all: {}):", crate::seed::demo::DEMO_PASSWORD);
+    for (email, role) in crate::seed::demo::DEMO_LOGINS {
+        println!("    {email:<40} {role}");
+    }
+    println!("  API docs: {url}api/docs/   Health: {url}health/");
+    println!();
+}

@@ -1,0 +1,5 @@
+//! Business modules, one folder each.
+
+pub mod accounts;
+pub mod audit;
+pub mod organizations;

@@ -1,0 +1,137 @@
+//! Every route, grouped by module. API routes are registered through utoipa-axum so that the
+//! OpenAPI document lists exactly what is served.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::crud::Resource;
+use crate::domains::accounts::{self, users::Users};
+use crate::domains::audit;
+use crate::domains::organizations::{self, departments::Departments};
+use crate::error::AppError;
+use crate::http::openapi::BearerAuth;
+use crate::web::{self, crud_pages};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "PX360 API", description = "Patient-experience management. Authenticate with `POST /api/auth/token/` and send `Authorization: Bearer <access>`."),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
+
+/// The API routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(crate::platform::health))
+        .routes(routes!(crate::platform::live))
+        .routes(routes!(accounts::api::obtain_token))
+        .routes(routes!(accounts::api::refresh_token))
+        .routes(routes!(accounts::api::logout))
+        .routes(routes!(accounts::api::change_password))
+        .routes(routes!(accounts::api::me))
+        .routes(routes!(accounts::api::users_api::list, accounts::api::users_api::create))
+        .routes(routes!(accounts::api::users_api::get, accounts::api::users_api::update, accounts::api::users_api::delete))
+        .routes(routes!(organizations::api::departments_api::list, organizations::api::departments_api::create))
+        .routes(routes!(
+            organizations::api::departments_api::get,
+            organizations::api::departments_api::update,
+            organizations::api::departments_api::delete
+        ))
+        .routes(routes!(audit::api::list))
+        .split_for_parts()
+}
+
+/// The five directory pages of a resource under `prefix` (e.g. `/organizations/departments`).
+fn crud<R: Resource>(prefix: &str) -> Router<AppState> {
+    Router::new()
+        .route(&format!("{prefix}/"), get(crud_pages::list::<R>))
+        .route(&format!("{prefix}/new/"), get(crud_pages::new_form::<R>).post(crud_pages::create::<R>))
+        .route(&format!("{prefix}/{{id}}/"), get(crud_pages::detail::<R>))
+        .route(&format!("{prefix}/{{id}}/edit/"), get(crud_pages::edit_form::<R>).post(crud_pages::update::<R>))
+        .route(&format!("{prefix}/{{id}}/delete/"), post(crud_pages::delete::<R>))
+}
+
+fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(web::home::home))
+        .route("/login/", get(web::home::login_form).post(web::home::login))
+        .route("/logout/", post(web::home::logout))
+        .route("/i18n/set-language/", post(web::home::set_language))
+        .route("/switch-hospital/", post(web::home::switch_hospital))
+        .route("/account/password/", get(accounts::pages::password_form).post(accounts::pages::change_password))
+        .route("/audit/", get(audit::pages::audit_log))
+        .merge(crud::<Departments>("/organizations/departments"))
+        .merge(crud::<Users>("/accounts/users"))
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; \
+                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every response; Swagger UI (which needs inline script) gets a looser CSP.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let docs = req.uri().path().starts_with("/api/docs");
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    let csp = if docs { "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'" } else { CSP };
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    response
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        AppError::NotFound("resource").into_response()
+    } else {
+        web::PageError(AppError::NotFound("page")).into_response()
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    AppError::MethodNotAllowed.into_response()
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let static_files = memory_serve::load!().enable_gzip(true).enable_brotli(true).into_router();
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(api)
+        .merge(pages())
+        .route("/metrics", get(crate::platform::metrics))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/schema/", openapi))
+        .nest("/static", static_files)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(crate::platform::track_requests))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(security_headers))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_| AppError::Unexpected(anyhow::anyhow!("handler panicked")).into_response()))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,93 @@
+//! `px360 admin …`: operator commands. They go through the same services as the API, acting as
+//! the system actor, so validation and the audit log apply.
+
+use std::process::ExitCode;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::Actor;
+use crate::cli::Admin;
+use crate::crud::Resource;
+use crate::domains::accounts::users::Users;
+use crate::domains::organizations::model::{department, hospital};
+use crate::error::AppError;
+
+async fn hospital_by_code(state: &AppState, code: &str) -> anyhow::Result<hospital::Model> {
+    hospital::Entity::find()
+        .filter(hospital::Column::Code.eq(code.trim().to_uppercase()))
+        .filter(hospital::Column::DeletedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no hospital with code {code:?}"))
+}
+
+fn explain(err: AppError) -> anyhow::Error {
+    match err {
+        AppError::Validation(errors) => {
+            let lines: Vec<String> = errors.0.iter().map(|(f, m)| format!("  --{}: {}", f.replace('_', "-"), m.join(" "))).collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{}", other.detail()),
+    }
+}
+
+pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
+    let system = Actor::system();
+    match command {
+        Admin::CreateUser { email, password, role, hospital, department } => {
+            let hospital = match hospital {
+                Some(code) => Some(hospital_by_code(state, &code).await?),
+                None => None,
+            };
+            let department_id = match (&hospital, department) {
+                (Some(h), Some(code)) => Some(
+                    department::Entity::find()
+                        .filter(department::Column::HospitalId.eq(h.id))
+                        .filter(department::Column::Code.eq(code.trim().to_uppercase()))
+                        .filter(department::Column::DeletedAt.is_null())
+                        .one(&state.db)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no department {code:?} in hospital {}", h.code))?
+                        .id,
+                ),
+                (None, Some(_)) => anyhow::bail!("--department needs --hospital"),
+                _ => None,
+            };
+            let body = json!({
+                "email": email, "password": password, "role": role,
+                "hospital_id": hospital.as_ref().map(|h| h.id), "department_id": department_id,
+            });
+            let user = Users::create(state, &system, body).await.map_err(explain)?;
+            println!("created user {} ({}) id={}", user.email, user.role, user.id);
+        }
+        Admin::SeedReference { hospital, dry_run, overwrite } => {
+            let only = match hospital {
+                Some(code) => Some(hospital_by_code(state, &code).await?.id),
+                None => None,
+            };
+            let o = crate::seed::reference::seed_departments(&state.db, only, dry_run, overwrite).await?;
+            let verb = if dry_run { "would be" } else { "were" };
+            println!("standard departments: {} {verb} created, {} {verb} updated, {} unchanged", o.created, o.updated, o.unchanged);
+        }
+        Admin::SeedDemo => {
+            let created = crate::seed::demo::seed_if_empty(state).await?;
+            println!("{}", if created { "demo data created" } else { "database not empty; nothing seeded" });
+        }
+        Admin::VerifyAudit => match crate::domains::audit::service::verify(&state.db).await? {
+            Ok(n) => println!("audit log intact: {n} entries verified"),
+            Err(b) => {
+                eprintln!(
+                    "audit log BROKEN in chain {} at entry #{}{}: {}",
+                    b.chain_key,
+                    b.seq,
+                    b.id.map(|i| format!(" (id {i})")).unwrap_or_default(),
+                    b.reason
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,5 @@
+//! Reference data, the synthetic demo data set, and the `px360 admin` commands.
+
+pub mod admin;
+pub mod demo;
+pub mod reference;
