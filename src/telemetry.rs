@@ -11,7 +11,7 @@ use crate::config::Config;
 
 /// Installs the subscriber; keep the guards alive for the life of the process.
 pub fn init(config: &Config) -> Vec<WorkerGuard> {
-    let filter = || EnvFilter::try_from_env("PX360_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = || EnvFilter::try_from_env("PX360_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,memory_serve=warn"));
     let mut guards = Vec::new();
     let stdout = if config.log_json {
         tracing_subscriber::fmt::layer().json().with_filter(filter()).boxed()
