@@ -100,7 +100,7 @@ impl Config {
         let file = std::env::var("PX360_CONFIG").unwrap_or_else(|_| "px360.toml".into());
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("PX360_").ignore(&["config", "test_database_url", "test_redis_url"]))
+            .merge(Env::prefixed("PX360_").ignore(&["config", "log", "test_database_url", "test_redis_url"]))
             .extract::<Config>()
             .map_err(|e| ConfigError::Load(Box::new(e)))
     }
