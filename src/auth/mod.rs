@@ -5,6 +5,7 @@ pub mod jwt;
 pub mod password;
 pub mod roles;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 
 pub use actor::{Actor, ApiActor, HospitalScope, RequestMeta};

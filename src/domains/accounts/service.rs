@@ -27,6 +27,7 @@ fn bad_credentials() -> AppError {
 
 /// Checks a login (email or username + password) with lockout, and audits the outcome.
 pub async fn authenticate(state: &AppState, login: &str, password: &str, meta: &RequestMeta) -> AppResult<user::Model> {
+    state.login_throttle.check(&meta.ip)?;
     let login = login.trim().to_lowercase();
     let found = user::Entity::find()
         .filter(
@@ -41,7 +42,7 @@ pub async fn authenticate(state: &AppState, login: &str, password: &str, meta: &
     system.email = login.chars().take(254).collect();
     let Some(found) = found else {
         // Spend the same time as a real check so timing does not reveal which emails exist.
-        let _ = verify_password(password.to_owned(), DUMMY_HASH.to_owned()).await;
+        let _ = verify_password(password.to_owned(), dummy_hash().await).await;
         record(&state.db, &system, Entry::new("login_failed", "user", "").details(serde_json::json!({"reason": "unknown"}))).await?;
         return Err(bad_credentials());
     };
@@ -80,8 +81,12 @@ pub async fn authenticate(state: &AppState, login: &str, password: &str, meta: &
     Ok(user)
 }
 
-/// A valid argon2id hash of a random string, verified against when the login is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$u8zXbfKGdN8vVJuY3pl8Bp3S3HjT7nq3hTT5m9wYQ4U";
+/// A real argon2id hash of a random string, verified against when the login is unknown so that
+/// unknown and known emails take the same time.
+async fn dummy_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async { hash_password(random_token()).await.unwrap_or_default() }).await.clone()
+}
 
 pub struct TokenPair {
     pub access: String,
