@@ -22,7 +22,9 @@ use crate::app::AppState;
 use crate::crud::Resource;
 use crate::domains::accounts::{self, users::Users};
 use crate::domains::audit;
-use crate::domains::organizations::{self, departments::Departments};
+use crate::domains::organizations::{
+    self, departments::Departments, hospitals::Hospitals, orgs::Organizations, patients::Patients, staff::Staff,
+};
 use crate::error::AppError;
 use crate::http::openapi::BearerAuth;
 use crate::web::{self, crud_pages};
@@ -45,12 +47,42 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::api::change_password))
         .routes(routes!(accounts::api::me))
         .routes(routes!(accounts::api::users_api::list, accounts::api::users_api::create))
-        .routes(routes!(accounts::api::users_api::get, accounts::api::users_api::update, accounts::api::users_api::delete))
+        .routes(routes!(
+            accounts::api::users_api::get,
+            accounts::api::users_api::update,
+            accounts::api::users_api::delete
+        ))
         .routes(routes!(organizations::api::departments_api::list, organizations::api::departments_api::create))
         .routes(routes!(
             organizations::api::departments_api::get,
             organizations::api::departments_api::update,
             organizations::api::departments_api::delete
+        ))
+        .routes(routes!(organizations::api::hospitals_api::list, organizations::api::hospitals_api::create))
+        .routes(routes!(
+            organizations::api::hospitals_api::get,
+            organizations::api::hospitals_api::update,
+            organizations::api::hospitals_api::delete
+        ))
+        .routes(routes!(organizations::api::organizations_api::list, organizations::api::organizations_api::create))
+        .routes(routes!(
+            organizations::api::organizations_api::get,
+            organizations::api::organizations_api::update,
+            organizations::api::organizations_api::delete
+        ))
+        .routes(routes!(organizations::api::staff_api::list, organizations::api::staff_api::create))
+        .routes(routes!(
+            organizations::api::staff_api::get,
+            organizations::api::staff_api::update,
+            organizations::api::staff_api::delete
+        ))
+        .routes(routes!(organizations::api::list_physicians))
+        .routes(routes!(organizations::api::get_physician))
+        .routes(routes!(organizations::api::patients_api::list, organizations::api::patients_api::create))
+        .routes(routes!(
+            organizations::api::patients_api::get,
+            organizations::api::patients_api::update,
+            organizations::api::patients_api::delete
         ))
         .routes(routes!(audit::api::list))
         .split_for_parts()
@@ -75,7 +107,11 @@ fn pages() -> Router<AppState> {
         .route("/switch-hospital/", post(web::home::switch_hospital))
         .route("/account/password/", get(accounts::pages::password_form).post(accounts::pages::change_password))
         .route("/audit/", get(audit::pages::audit_log))
+        .merge(crud::<Hospitals>("/organizations/hospitals"))
         .merge(crud::<Departments>("/organizations/departments"))
+        .merge(crud::<Organizations>("/organizations/organizations"))
+        .merge(crud::<Staff>("/organizations/staff"))
+        .merge(crud::<Patients>("/organizations/patients"))
         .merge(crud::<Users>("/accounts/users"))
 }
 
@@ -87,12 +123,19 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with("/api/docs");
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    let csp = if docs { "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'" } else { CSP };
+    let csp = if docs {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'"
+    } else {
+        CSP
+    };
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
     response
 }
 
