@@ -123,10 +123,7 @@ impl Config {
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))
         {
-            return Err(invalid(
-                "PX360_DATABASE_URL",
-                "must start with sqlite:, postgres:// or postgresql://",
-            ));
+            return Err(invalid("PX360_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
         }
         if self.bind.parse::<SocketAddr>().is_err() {
             return Err(invalid("PX360_BIND", format!("is not a socket address (host:port): {:?}", self.bind)));
@@ -174,8 +171,9 @@ impl Config {
             return Ok(Secret::new(existing.trim()));
         }
         let key = crate::auth::tokens::random_token();
-        std::fs::write(&path, &key)
-            .map_err(|e| invalid("PX360_SECRET_KEY", format!("is empty and {} could not be written: {e}", path.display())))?;
+        std::fs::write(&path, &key).map_err(|e| {
+            invalid("PX360_SECRET_KEY", format!("is empty and {} could not be written: {e}", path.display()))
+        })?;
         Ok(Secret::new(key))
     }
 }

@@ -111,12 +111,25 @@ pub trait Resource: Send + Sync + 'static {
         &[]
     }
 
-    fn list(state: &AppState, actor: &Actor, query: &ListQuery) -> impl Future<Output = AppResult<Page<Self::View>>> + Send;
+    fn list(
+        state: &AppState,
+        actor: &Actor,
+        query: &ListQuery,
+    ) -> impl Future<Output = AppResult<Page<Self::View>>> + Send;
     fn get(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<Self::View>> + Send;
     /// `body` is the JSON object received (or built from a form).
-    fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> impl Future<Output = AppResult<Self::View>> + Send;
+    fn create(
+        state: &AppState,
+        actor: &Actor,
+        body: serde_json::Value,
+    ) -> impl Future<Output = AppResult<Self::View>> + Send;
     /// Partial update: keys absent from `body` keep their value, `null` clears.
-    fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> impl Future<Output = AppResult<Self::View>> + Send;
+    fn update(
+        state: &AppState,
+        actor: &Actor,
+        id: Uuid,
+        body: serde_json::Value,
+    ) -> impl Future<Output = AppResult<Self::View>> + Send;
     fn delete(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<()>> + Send;
 
     /// The list page's columns: (locale key, value) for one row.

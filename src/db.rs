@@ -9,10 +9,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // WAL lets readers run beside the one writer; waiting beats failing with SQLITE_BUSY.
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {

@@ -138,9 +138,7 @@ impl IntoResponse for AppError {
         }
         let mut response = (self.status(), axum::Json(self.body())).into_response();
         if matches!(self, AppError::Unauthorized(..)) {
-            response
-                .headers_mut()
-                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         response
     }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use fluent_templates::fluent_bundle::FluentValue;
-use fluent_templates::{Loader, static_loader};
 use fluent_templates::{LanguageIdentifier, langid};
+use fluent_templates::{Loader, static_loader};
 
 static_loader! {
     static LOCALES = {

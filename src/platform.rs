@@ -29,8 +29,10 @@ pub async fn track_requests(matched: Option<MatchedPath>, req: Request, next: Ne
     let route = matched.map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
     response
 }
 
@@ -66,7 +68,11 @@ pub async fn beat(db: &impl ConnectionTrait, role: &str, instance: &str) -> anyh
         beat_at: Set(crate::domains::organizations::service::now()),
     };
     heartbeat::Entity::insert(row)
-        .on_conflict(OnConflict::column(heartbeat::Column::Role).update_columns([heartbeat::Column::Instance, heartbeat::Column::BeatAt]).to_owned())
+        .on_conflict(
+            OnConflict::column(heartbeat::Column::Role)
+                .update_columns([heartbeat::Column::Instance, heartbeat::Column::BeatAt])
+                .to_owned(),
+        )
         .exec(db)
         .await?;
     Ok(())
@@ -111,7 +117,10 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
-        Json(Health { status: if healthy { "ok" } else { "degraded" }.into(), services: Services { database: db, queue, scheduler } }),
+        Json(Health {
+            status: if healthy { "ok" } else { "degraded" }.into(),
+            services: Services { database: db, queue, scheduler },
+        }),
     )
 }
 

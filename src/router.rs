@@ -154,7 +154,7 @@ async fn method_not_allowed() -> Response {
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api();
-    let static_files = memory_serve::load!().enable_gzip(true).enable_brotli(true).into_router();
+    let static_files = memory_serve::load!().index_file(None).enable_gzip(true).enable_brotli(true).into_router();
     let max_body = state.config.max_body_bytes;
     Router::new()
         .merge(api)

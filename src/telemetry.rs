@@ -11,7 +11,10 @@ use crate::config::Config;
 
 /// Installs the subscriber; keep the guards alive for the life of the process.
 pub fn init(config: &Config) -> Vec<WorkerGuard> {
-    let filter = || EnvFilter::try_from_env("PX360_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,memory_serve=warn"));
+    let filter = || {
+        EnvFilter::try_from_env("PX360_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,memory_serve=warn"))
+    };
     let mut guards = Vec::new();
     let stdout = if config.log_json {
         tracing_subscriber::fmt::layer().json().with_filter(filter()).boxed()
@@ -21,7 +24,11 @@ pub fn init(config: &Config) -> Vec<WorkerGuard> {
     let mut layers = vec![stdout];
     if !config.log_dir.is_empty() && std::fs::create_dir_all(&config.log_dir).is_ok() {
         let rolling = |name: &str| {
-            RollingFileAppender::builder().rotation(Rotation::DAILY).filename_prefix(name).max_log_files(14).build(&config.log_dir)
+            RollingFileAppender::builder()
+                .rotation(Rotation::DAILY)
+                .filename_prefix(name)
+                .max_log_files(14)
+                .build(&config.log_dir)
         };
         if let (Ok(main), Ok(integrations)) = (rolling("px360.log"), rolling("integrations.log")) {
             let (main, g1) = tracing_appender::non_blocking(main);

@@ -40,10 +40,5 @@ pub fn ddl(backend: sea_orm::DatabaseBackend, script: &str) -> Vec<String> {
         .replace("{ts}", if pg { "timestamptz" } else { "text" })
         .replace("{json}", if pg { "jsonb" } else { "text" })
         .replace("{bigint}", if pg { "bigint" } else { "integer" });
-    filled
-        .split("\n--;;\n")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    filled.split("\n--;;\n").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }

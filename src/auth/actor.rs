@@ -26,7 +26,11 @@ impl RequestMeta {
     pub fn from_headers(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let forwarded = header("x-forwarded-for").split(',').next().unwrap_or_default().trim();
-        let ip = if forwarded.is_empty() { peer.map(|p| p.ip().to_string()).unwrap_or_default() } else { forwarded.to_owned() };
+        let ip = if forwarded.is_empty() {
+            peer.map(|p| p.ip().to_string()).unwrap_or_default()
+        } else {
+            forwarded.to_owned()
+        };
         Self {
             ip: ip.chars().take(64).collect(),
             user_agent: header("user-agent").chars().take(300).collect(),
@@ -38,10 +42,7 @@ impl RequestMeta {
 impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0);
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
         Ok(RequestMeta::from_headers(&parts.headers, peer))
     }
 }
@@ -156,10 +157,12 @@ impl Actor {
     pub fn hospital_for_write(&self, requested: Option<Uuid>) -> AppResult<Uuid> {
         match (self.role, requested, self.hospital_id) {
             (Role::PxAdmin, Some(id), _) => Ok(id),
-            (Role::PxAdmin, None, _) => self
-                .selected_hospital
-                .ok_or_else(|| crate::error::invalid("hospital_id", "This field is required.")),
-            (_, Some(id), Some(own)) if id != own => Err(crate::error::invalid("hospital_id", "Invalid pk - object does not exist.")),
+            (Role::PxAdmin, None, _) => {
+                self.selected_hospital.ok_or_else(|| crate::error::invalid("hospital_id", "This field is required."))
+            }
+            (_, Some(id), Some(own)) if id != own => {
+                Err(crate::error::invalid("hospital_id", "Invalid pk - object does not exist."))
+            }
             (_, _, Some(own)) => Ok(own),
             (_, _, None) => Err(forbidden()),
         }

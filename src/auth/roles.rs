@@ -98,7 +98,9 @@ impl Role {
         use Role::*;
         match permission {
             ViewDashboard => self != SourceUser,
-            ViewDirectory => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Physician | Nurse | Viewer),
+            ViewDirectory => {
+                matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Physician | Nurse | Viewer)
+            }
             ViewPatients => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Viewer),
             ManagePatients => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
             ManageHospitals | SwitchHospital => self == PxAdmin,

@@ -143,13 +143,14 @@ impl FromRequest<AppState> for CsrfForm {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = req.extensions().get::<PageActor>().map(|p| p.session.csrf_token.clone());
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         if !content_type.starts_with("application/x-www-form-urlencoded") {
             return Err(AppError::UnsupportedMediaType(content_type));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|_| AppError::PayloadTooLarge)?;
-        let fields: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| crate::error::invalid("non_field_errors", "Malformed form body."))?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| crate::error::invalid("non_field_errors", "Malformed form body."))?;
         let sent = fields.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or_default();
         match expected {
             Some(expected) if secure_eq(sent, &expected) => Ok(CsrfForm(fields)),

@@ -36,7 +36,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { count: self.count, next: self.next, previous: self.previous, results: self.results.into_iter().map(f).collect() }
+        Page {
+            count: self.count,
+            next: self.next,
+            previous: self.previous,
+            results: self.results.into_iter().map(f).collect(),
+        }
     }
 }
 

@@ -26,7 +26,8 @@ async fn hospital_by_code(state: &AppState, code: &str) -> anyhow::Result<hospit
 fn explain(err: AppError) -> anyhow::Error {
     match err {
         AppError::Validation(errors) => {
-            let lines: Vec<String> = errors.0.iter().map(|(f, m)| format!("  --{}: {}", f.replace('_', "-"), m.join(" "))).collect();
+            let lines: Vec<String> =
+                errors.0.iter().map(|(f, m)| format!("  --{}: {}", f.replace('_', "-"), m.join(" "))).collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{}", other.detail()),
@@ -69,7 +70,10 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             };
             let o = crate::seed::reference::seed_departments(&state.db, only, dry_run, overwrite).await?;
             let verb = if dry_run { "would be" } else { "were" };
-            println!("standard departments: {} {verb} created, {} {verb} updated, {} unchanged", o.created, o.updated, o.unchanged);
+            println!(
+                "standard departments: {} {verb} created, {} {verb} updated, {} unchanged",
+                o.created, o.updated, o.unchanged
+            );
         }
         Admin::SeedDemo => {
             let created = crate::seed::demo::seed_if_empty(state).await?;

@@ -29,19 +29,52 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
 ];
 
 const MALE: &[(&str, &str)] = &[
-    ("Mohammed", "محمد"), ("Abdullah", "عبدالله"), ("Fahad", "فهد"), ("Khalid", "خالد"), ("Saud", "سعود"),
-    ("Faisal", "فيصل"), ("Omar", "عمر"), ("Turki", "تركي"), ("Nasser", "ناصر"), ("Sultan", "سلطان"),
-    ("Ahmed", "أحمد"), ("Yousef", "يوسف"), ("Majed", "ماجد"), ("Bandar", "بندر"), ("Ali", "علي"),
+    ("Mohammed", "محمد"),
+    ("Abdullah", "عبدالله"),
+    ("Fahad", "فهد"),
+    ("Khalid", "خالد"),
+    ("Saud", "سعود"),
+    ("Faisal", "فيصل"),
+    ("Omar", "عمر"),
+    ("Turki", "تركي"),
+    ("Nasser", "ناصر"),
+    ("Sultan", "سلطان"),
+    ("Ahmed", "أحمد"),
+    ("Yousef", "يوسف"),
+    ("Majed", "ماجد"),
+    ("Bandar", "بندر"),
+    ("Ali", "علي"),
 ];
 const FEMALE: &[(&str, &str)] = &[
-    ("Noura", "نورة"), ("Sara", "سارة"), ("Reem", "ريم"), ("Lama", "لمى"), ("Hessa", "حصة"),
-    ("Maha", "مها"), ("Amal", "أمل"), ("Fatimah", "فاطمة"), ("Haifa", "هيفاء"), ("Jawaher", "جواهر"),
-    ("Mashael", "مشاعل"), ("Dana", "دانة"), ("Ghada", "غادة"), ("Rawan", "روان"), ("Abeer", "عبير"),
+    ("Noura", "نورة"),
+    ("Sara", "سارة"),
+    ("Reem", "ريم"),
+    ("Lama", "لمى"),
+    ("Hessa", "حصة"),
+    ("Maha", "مها"),
+    ("Amal", "أمل"),
+    ("Fatimah", "فاطمة"),
+    ("Haifa", "هيفاء"),
+    ("Jawaher", "جواهر"),
+    ("Mashael", "مشاعل"),
+    ("Dana", "دانة"),
+    ("Ghada", "غادة"),
+    ("Rawan", "روان"),
+    ("Abeer", "عبير"),
 ];
 const FAMILY: &[(&str, &str)] = &[
-    ("Al-Qahtani", "القحطاني"), ("Al-Otaibi", "العتيبي"), ("Al-Ghamdi", "الغامدي"), ("Al-Harbi", "الحربي"),
-    ("Al-Zahrani", "الزهراني"), ("Al-Dosari", "الدوسري"), ("Al-Shehri", "الشهري"), ("Al-Mutairi", "المطيري"),
-    ("Al-Anazi", "العنزي"), ("Al-Subaie", "السبيعي"), ("Al-Shammari", "الشمري"), ("Al-Malki", "المالكي"),
+    ("Al-Qahtani", "القحطاني"),
+    ("Al-Otaibi", "العتيبي"),
+    ("Al-Ghamdi", "الغامدي"),
+    ("Al-Harbi", "الحربي"),
+    ("Al-Zahrani", "الزهراني"),
+    ("Al-Dosari", "الدوسري"),
+    ("Al-Shehri", "الشهري"),
+    ("Al-Mutairi", "المطيري"),
+    ("Al-Anazi", "العنزي"),
+    ("Al-Subaie", "السبيعي"),
+    ("Al-Shammari", "الشمري"),
+    ("Al-Malki", "المالكي"),
 ];
 const SPECIALTIES: &[(&str, &str, &str)] = &[
     ("Emergency Medicine", "طب الطوارئ", "EMR-001"),
@@ -53,7 +86,8 @@ const SPECIALTIES: &[(&str, &str, &str)] = &[
     ("Orthopedics", "جراحة العظام", "INP-003"),
     ("Family Medicine", "طب الأسرة", "OUT-002"),
 ];
-const NATIONALITIES: &[&str] = &["Saudi", "Saudi", "Saudi", "Saudi", "Egyptian", "Jordanian", "Indian", "Pakistani", "Filipino", "Yemeni"];
+const NATIONALITIES: &[&str] =
+    &["Saudi", "Saudi", "Saudi", "Saudi", "Egyptian", "Jordanian", "Indian", "Pakistani", "Filipino", "Yemeni"];
 
 fn person(rng: &mut StdRng) -> ((&'static str, &'static str), (&'static str, &'static str), &'static str) {
     let female = rng.random_bool(0.5);
@@ -126,9 +160,23 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         for i in 0..12 {
             let (first, family, _) = person(&mut rng);
             let (spec_en, spec_ar, dept_code) = SPECIALTIES[i % SPECIALTIES.len()];
-            insert_staff(state, h.id, dept(dept_code), "physician", i, first, family, Some(format!("PHY{:03}", i + 1)), (spec_en, spec_ar), &mut rng).await?;
+            insert_staff(
+                state,
+                h.id,
+                dept(dept_code),
+                "physician",
+                i,
+                first,
+                family,
+                Some(format!("PHY{:03}", i + 1)),
+                (spec_en, spec_ar),
+                &mut rng,
+            )
+            .await?;
         }
-        for (i, kind) in ["nurse", "nurse", "nurse", "nurse", "allied_health", "admin", "support", "nurse"].iter().enumerate() {
+        for (i, kind) in
+            ["nurse", "nurse", "nurse", "nurse", "allied_health", "admin", "support", "nurse"].iter().enumerate()
+        {
             let (first, family, _) = person(&mut rng);
             let code = ["EMR-001", "INP-003", "OUT-002", "DIA-004", "ADM-005"][i % 5];
             insert_staff(state, h.id, dept(code), kind, 100 + i, first, family, None, ("", ""), &mut rng).await?;
@@ -139,7 +187,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             let (first, family, gender) = person(&mut rng);
             let saudi = rng.random_bool(0.7);
             let nationality = if saudi { "Saudi" } else { NATIONALITIES[rng.random_range(4..NATIONALITIES.len())] };
-            let dob = chrono::NaiveDate::from_ymd_opt(rng.random_range(1945..2020), rng.random_range(1..=12), rng.random_range(1..=28));
+            let dob = chrono::NaiveDate::from_ymd_opt(
+                rng.random_range(1945..2020),
+                rng.random_range(1..=12),
+                rng.random_range(1..=28),
+            );
             rows.push(patient::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 hospital_id: Set(h.id),
@@ -150,7 +202,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
                 first_name_ar: Set(first.1.into()),
                 last_name_ar: Set(family.1.into()),
                 phone: Set(phone(&mut rng)),
-                email: Set(if rng.random_bool(0.4) { format!("patient{}{}@example.com", h_index + 1, i + 1) } else { String::new() }),
+                email: Set(if rng.random_bool(0.4) {
+                    format!("patient{}{}@example.com", h_index + 1, i + 1)
+                } else {
+                    String::new()
+                }),
                 gender: Set(gender.into()),
                 date_of_birth: Set(dob),
                 nationality: Set(nationality.into()),
@@ -171,7 +227,9 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     for (email, role) in DEMO_LOGINS {
         let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("bad demo role"))?;
         let hospital_id = (role != Role::PxAdmin).then_some(main.id);
-        let department_id = matches!(role, Role::DepartmentManager | Role::Nurse | Role::Physician | Role::Staff).then_some(emergency).flatten();
+        let department_id = matches!(role, Role::DepartmentManager | Role::Nurse | Role::Physician | Role::Staff)
+            .then_some(emergency)
+            .flatten();
         let (first, last) = match role {
             Role::PxAdmin => ("Amal", "Al-Harbi"),
             Role::HospitalAdmin => ("Khalid", "Al-Otaibi"),
@@ -184,13 +242,15 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             Role::SourceUser => ("Majed", "Al-Anazi"),
         };
         let language = if matches!(role, Role::PxAdmin | Role::Physician) { "en" } else { "ar" };
-        let created = create_user_raw(db, email, DEMO_PASSWORD, role, hospital_id, department_id, (first, last), language).await?;
-        if role == Role::DepartmentManager {
-            if let Some(d) = main_depts.iter().find(|d| d.code == "EMR-001") {
-                let mut row: department::ActiveModel = d.clone().into();
-                row.manager_id = Set(Some(created.id));
-                row.update(db).await?;
-            }
+        let created =
+            create_user_raw(db, email, DEMO_PASSWORD, role, hospital_id, department_id, (first, last), language)
+                .await?;
+        if role == Role::DepartmentManager
+            && let Some(d) = main_depts.iter().find(|d| d.code == "EMR-001")
+        {
+            let mut row: department::ActiveModel = d.clone().into();
+            row.manager_id = Set(Some(created.id));
+            row.update(db).await?;
         }
         if role == Role::Physician {
             // Link the demo physician login to PHY001 of the main hospital.

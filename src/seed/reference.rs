@@ -22,7 +22,12 @@ pub struct Outcome {
 }
 
 /// Creates the standard departments in `hospitals` (all live ones when `None`).
-pub async fn seed_departments(db: &DatabaseConnection, only: Option<Uuid>, dry_run: bool, overwrite: bool) -> anyhow::Result<Outcome> {
+pub async fn seed_departments(
+    db: &DatabaseConnection,
+    only: Option<Uuid>,
+    dry_run: bool,
+    overwrite: bool,
+) -> anyhow::Result<Outcome> {
     let mut select = hospital::Entity::find().filter(hospital::Column::DeletedAt.is_null());
     if let Some(id) = only {
         select = select.filter(hospital::Column::Id.eq(id));

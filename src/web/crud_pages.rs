@@ -103,7 +103,12 @@ fn display(value: &Value, lang: Lang, spec: Option<&FieldSpec>) -> String {
 }
 
 /// Labels of referenced rows, for showing a UUID as a name.
-async fn ref_choices(state: &AppState, actor: &Actor, source: RefOptions, lang: Lang) -> AppResult<Vec<(String, String)>> {
+async fn ref_choices(
+    state: &AppState,
+    actor: &Actor,
+    source: RefOptions,
+    lang: Lang,
+) -> AppResult<Vec<(String, String)>> {
     let db = &state.db;
     Ok(match source {
         RefOptions::Organizations => organization::Entity::find()
@@ -178,12 +183,20 @@ async fn widgets(
             FieldKind::Checkbox => ("checkbox", vec![]),
             FieldKind::Choice(options, prefix) => {
                 let mut c = vec![Choice { value: String::new(), label: "—".into(), selected: value.is_empty() }];
-                c.extend(options.iter().map(|o| Choice { value: (*o).into(), label: lang.t(&format!("{prefix}-{o}")), selected: value == *o }));
+                c.extend(options.iter().map(|o| Choice {
+                    value: (*o).into(),
+                    label: lang.t(&format!("{prefix}-{o}")),
+                    selected: value == *o,
+                }));
                 ("select", c)
             }
             FieldKind::Ref(source) => {
                 let mut c = vec![Choice { value: String::new(), label: "—".into(), selected: value.is_empty() }];
-                c.extend(ref_choices(state, actor, source, lang).await?.into_iter().map(|(v, l)| Choice { selected: v == value, value: v, label: l }));
+                c.extend(ref_choices(state, actor, source, lang).await?.into_iter().map(|(v, l)| Choice {
+                    selected: v == value,
+                    value: v,
+                    label: l,
+                }));
                 ("select", c)
             }
         };
@@ -222,7 +235,11 @@ pub async fn list<R: Resource>(State(state): State<AppState>, page: PageActor, u
     let chrome = Chrome::new(&state, &page, uri.path(), &format!("nav-{}", R::KEY)).await?;
     let lang = chrome.lang;
     let base = base_path(&uri, R::KEY);
-    let headers = result.results.first().map(|v| R::row(v, lang).into_iter().map(|(k, _)| lang.t(&k)).collect()).unwrap_or_default();
+    let headers = result
+        .results
+        .first()
+        .map(|v| R::row(v, lang).into_iter().map(|(k, _)| lang.t(&k)).collect())
+        .unwrap_or_default();
     let rows = result
         .results
         .iter()
@@ -253,7 +270,12 @@ pub async fn list<R: Resource>(State(state): State<AppState>, page: PageActor, u
     )
 }
 
-pub async fn detail<R: Resource>(State(state): State<AppState>, page: PageActor, uri: OriginalUri, Path(id): Path<Uuid>) -> PageResult {
+pub async fn detail<R: Resource>(
+    State(state): State<AppState>,
+    page: PageActor,
+    uri: OriginalUri,
+    Path(id): Path<Uuid>,
+) -> PageResult {
     let view = R::get(&state, &page.actor, id).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), &format!("nav-{}", R::KEY)).await?;
     let lang = chrome.lang;
@@ -263,10 +285,11 @@ pub async fn detail<R: Resource>(State(state): State<AppState>, page: PageActor,
         for (k, v) in map {
             let spec = R::fields().iter().find(|s| s.name == k);
             let mut value = display(v, lang, spec);
-            if let (Some(FieldKind::Ref(source)), Value::String(id)) = (spec.map(|s| s.kind), v) {
-                if let Some((_, label)) = ref_choices(&state, &page.actor, source, lang).await?.into_iter().find(|(v, _)| v == id) {
-                    value = label;
-                }
+            if let (Some(FieldKind::Ref(source)), Value::String(id)) = (spec.map(|s| s.kind), v)
+                && let Some((_, label)) =
+                    ref_choices(&state, &page.actor, source, lang).await?.into_iter().find(|(v, _)| v == id)
+            {
+                value = label;
             }
             cells.push(Cell { label: lang.t(&format!("field-{k}")), value });
         }
@@ -303,7 +326,13 @@ async fn form_page<R: Resource>(
         .0
         .iter()
         .filter(|(k, _)| !shown_names.contains(&k.as_str()))
-        .map(|(k, m)| if k == "non_field_errors" { m.join(" ") } else { format!("{}: {}", lang.t(&format!("field-{k}")), m.join(" ")) })
+        .map(|(k, m)| {
+            if k == "non_field_errors" {
+                m.join(" ")
+            } else {
+                format!("{}: {}", lang.t(&format!("field-{k}")), m.join(" "))
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
@@ -332,7 +361,12 @@ pub async fn new_form<R: Resource>(State(state): State<AppState>, page: PageActo
     form_page::<R>(&state, &page, &uri, None, values, FieldErrors::new()).await
 }
 
-pub async fn create<R: Resource>(State(state): State<AppState>, page: PageActor, uri: OriginalUri, form: CsrfForm) -> PageResult {
+pub async fn create<R: Resource>(
+    State(state): State<AppState>,
+    page: PageActor,
+    uri: OriginalUri,
+    form: CsrfForm,
+) -> PageResult {
     let body = form_to_json(R::fields(), &form, &page.actor, true);
     match R::create(&state, &page.actor, body.clone()).await {
         Ok(view) => Ok(Redirect::to(&format!("{}{}/", base_path(&uri, R::KEY), R::id_of(&view))).into_response()),
@@ -343,7 +377,12 @@ pub async fn create<R: Resource>(State(state): State<AppState>, page: PageActor,
     }
 }
 
-pub async fn edit_form<R: Resource>(State(state): State<AppState>, page: PageActor, uri: OriginalUri, Path(id): Path<Uuid>) -> PageResult {
+pub async fn edit_form<R: Resource>(
+    State(state): State<AppState>,
+    page: PageActor,
+    uri: OriginalUri,
+    Path(id): Path<Uuid>,
+) -> PageResult {
     page.actor.require(&state, R::MANAGE).await?;
     let view = R::get(&state, &page.actor, id).await?;
     let values = match serde_json::to_value(&view).map_err(anyhow::Error::from)? {
@@ -353,7 +392,13 @@ pub async fn edit_form<R: Resource>(State(state): State<AppState>, page: PageAct
     form_page::<R>(&state, &page, &uri, Some(id), values, FieldErrors::new()).await
 }
 
-pub async fn update<R: Resource>(State(state): State<AppState>, page: PageActor, uri: OriginalUri, Path(id): Path<Uuid>, form: CsrfForm) -> PageResult {
+pub async fn update<R: Resource>(
+    State(state): State<AppState>,
+    page: PageActor,
+    uri: OriginalUri,
+    Path(id): Path<Uuid>,
+    form: CsrfForm,
+) -> PageResult {
     let body = form_to_json(R::fields(), &form, &page.actor, false);
     match R::update(&state, &page.actor, id, body.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("{}{id}/", base_path(&uri, R::KEY))).into_response()),
@@ -364,7 +409,13 @@ pub async fn update<R: Resource>(State(state): State<AppState>, page: PageActor,
     }
 }
 
-pub async fn delete<R: Resource>(State(state): State<AppState>, page: PageActor, uri: OriginalUri, Path(id): Path<Uuid>, _form: CsrfForm) -> PageResult {
+pub async fn delete<R: Resource>(
+    State(state): State<AppState>,
+    page: PageActor,
+    uri: OriginalUri,
+    Path(id): Path<Uuid>,
+    _form: CsrfForm,
+) -> PageResult {
     R::delete(&state, &page.actor, id).await?;
     Ok(Redirect::to(&base_path(&uri, R::KEY)).into_response())
 }

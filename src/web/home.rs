@@ -52,7 +52,11 @@ fn page_lang(headers: &HeaderMap, requested: Option<&str>) -> Lang {
 
 /// Only same-site paths are followed after login or a switch.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_owned() } else { "/".to_owned() }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
 }
 
 fn login_csrf_cookie(value: &str) -> String {
@@ -87,7 +91,12 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, meta: RequestMeta, axum::Form(form): axum::Form<LoginForm>) -> PageResult {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    meta: RequestMeta,
+    axum::Form(form): axum::Form<LoginForm>,
+) -> PageResult {
     let lang = page_lang(&headers, None);
     let cookie_csrf = headers
         .get_all(header::COOKIE)
@@ -108,14 +117,19 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, meta: Requ
         let csrf = random_token();
         let page = LoginPage { lang, csrf: csrf.clone(), next: next.clone(), email: email.clone(), error };
         let mut response = render(StatusCode::UNAUTHORIZED, &page)?;
-        response.headers_mut().append(header::SET_COOKIE, login_csrf_cookie(&csrf).parse().map_err(anyhow::Error::from)?);
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, login_csrf_cookie(&csrf).parse().map_err(anyhow::Error::from)?);
         Ok::<_, super::PageError>(response)
     };
-    match crate::domains::accounts::service::authenticate(&state, &email, &form.password.unwrap_or_default(), &meta).await {
+    match crate::domains::accounts::service::authenticate(&state, &email, &form.password.unwrap_or_default(), &meta)
+        .await
+    {
         Ok(user) => {
             let cookie = session::start(&state, &user, &meta).await?;
             let lang_cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", user.language);
-            Ok((AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, lang_cookie)]), Redirect::to(&next)).into_response())
+            Ok((AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, lang_cookie)]), Redirect::to(&next))
+                .into_response())
         }
         Err(AppError::Unauthorized("account_locked", _)) => retry(lang.t("login-locked")),
         Err(AppError::Unauthorized(..)) => retry(lang.t("login-failed")),
@@ -130,7 +144,8 @@ pub async fn logout(State(state): State<AppState>, page: PageActor, _form: CsrfF
 }
 
 pub async fn set_language(State(state): State<AppState>, page: PageActor, form: CsrfForm) -> PageResult {
-    let lang = Lang::parse(&form.get("language")).ok_or_else(|| crate::error::invalid("language", "Choose en or ar."))?;
+    let lang =
+        Lang::parse(&form.get("language")).ok_or_else(|| crate::error::invalid("language", "Choose en or ar."))?;
     if let Some(id) = page.actor.user_id {
         user::Entity::update_many()
             .col_expr(user::Column::Language, sea_orm::sea_query::Expr::value(lang.code()))
@@ -149,7 +164,8 @@ pub async fn switch_hospital(State(state): State<AppState>, page: PageActor, for
         None
     } else {
         let id = Uuid::parse_str(&raw).map_err(|_| crate::error::invalid("hospital_id", "Must be a valid UUID."))?;
-        let found = hospital::Entity::find_by_id(id).filter(hospital::Column::DeletedAt.is_null()).one(&state.db).await?;
+        let found =
+            hospital::Entity::find_by_id(id).filter(hospital::Column::DeletedAt.is_null()).one(&state.db).await?;
         Some(found.ok_or(crate::error::not_found("hospital"))?.id)
     };
     session_model::Entity::update_many()
@@ -157,7 +173,13 @@ pub async fn switch_hospital(State(state): State<AppState>, page: PageActor, for
         .filter(session_model::Column::Id.eq(page.session.id))
         .exec(&state.db)
         .await?;
-    record(&state.db, &page.actor, Entry::new("hospital_switched", "hospital", selected.map(|s| s.to_string()).unwrap_or_default()).hospital(selected)).await?;
+    record(
+        &state.db,
+        &page.actor,
+        Entry::new("hospital_switched", "hospital", selected.map(|s| s.to_string()).unwrap_or_default())
+            .hospital(selected),
+    )
+    .await?;
     Ok(Redirect::to(&safe_next(&form.get("next"))).into_response())
 }
 
@@ -199,24 +221,60 @@ pub async fn home(State(state): State<AppState>, page: PageActor) -> PageResult 
     let db = &state.db;
     let mut stats = Vec::new();
     if actor.role.may(Permission::ViewDirectory) {
-        let hospitals = actor.scoped(hospital::Entity::find(), hospital::Column::Id).filter(hospital::Column::DeletedAt.is_null()).count(db).await?;
-        let departments = actor.scoped(department::Entity::find(), department::Column::HospitalId).filter(department::Column::DeletedAt.is_null()).count(db).await?;
+        let hospitals = actor
+            .scoped(hospital::Entity::find(), hospital::Column::Id)
+            .filter(hospital::Column::DeletedAt.is_null())
+            .count(db)
+            .await?;
+        let departments = actor
+            .scoped(department::Entity::find(), department::Column::HospitalId)
+            .filter(department::Column::DeletedAt.is_null())
+            .count(db)
+            .await?;
         let physicians = actor
             .scoped(staff::Entity::find(), staff::Column::HospitalId)
             .filter(staff::Column::DeletedAt.is_null())
             .filter(staff::Column::StaffType.eq("physician"))
             .count(db)
             .await?;
-        stats.push(Stat { label: lang.t("nav-hospitals"), value: hospitals, href: "/organizations/hospitals/", icon: "hospital" });
-        stats.push(Stat { label: lang.t("nav-departments"), value: departments, href: "/organizations/departments/", icon: "diagram-3" });
-        stats.push(Stat { label: lang.t("stat-physicians"), value: physicians, href: "/organizations/staff/?staff_type=physician", icon: "heart-pulse" });
+        stats.push(Stat {
+            label: lang.t("nav-hospitals"),
+            value: hospitals,
+            href: "/organizations/hospitals/",
+            icon: "hospital",
+        });
+        stats.push(Stat {
+            label: lang.t("nav-departments"),
+            value: departments,
+            href: "/organizations/departments/",
+            icon: "diagram-3",
+        });
+        stats.push(Stat {
+            label: lang.t("stat-physicians"),
+            value: physicians,
+            href: "/organizations/staff/?staff_type=physician",
+            icon: "heart-pulse",
+        });
     }
     if actor.role.may(Permission::ViewPatients) {
-        let patients = actor.scoped(patient::Entity::find(), patient::Column::HospitalId).filter(patient::Column::DeletedAt.is_null()).count(db).await?;
-        stats.push(Stat { label: lang.t("nav-patients"), value: patients, href: "/organizations/patients/", icon: "people" });
+        let patients = actor
+            .scoped(patient::Entity::find(), patient::Column::HospitalId)
+            .filter(patient::Column::DeletedAt.is_null())
+            .count(db)
+            .await?;
+        stats.push(Stat {
+            label: lang.t("nav-patients"),
+            value: patients,
+            href: "/organizations/patients/",
+            icon: "people",
+        });
     }
     if actor.role.may(Permission::ManageUsers) {
-        let users = actor.scoped(user::Entity::find(), user::Column::HospitalId).filter(user::Column::IsActive.eq(true)).count(db).await?;
+        let users = actor
+            .scoped(user::Entity::find(), user::Column::HospitalId)
+            .filter(user::Column::IsActive.eq(true))
+            .count(db)
+            .await?;
         stats.push(Stat { label: lang.t("nav-users"), value: users, href: "/accounts/users/", icon: "person-gear" });
     }
     let chart = if actor.role.may(Permission::ViewDirectory) {

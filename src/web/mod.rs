@@ -10,8 +10,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::app::AppState;
-use crate::auth::{Permission, Role};
 use crate::auth::session::PageActor;
+use crate::auth::{Permission, Role};
 use crate::domains::organizations::model::hospital;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -125,12 +125,16 @@ impl Chrome {
                 if selected {
                     hospital_label = lang.pick(&h.name_en, &h.name_ar).to_owned();
                 }
-                hospitals.push(HospitalChoice { id: h.id.to_string(), name: lang.pick(&h.name_en, &h.name_ar).to_owned(), selected });
+                hospitals.push(HospitalChoice {
+                    id: h.id.to_string(),
+                    name: lang.pick(&h.name_en, &h.name_ar).to_owned(),
+                    selected,
+                });
             }
-        } else if let Some(id) = actor.hospital_id {
-            if let Some(h) = hospital::Entity::find_by_id(id).one(&state.db).await? {
-                hospital_label = lang.pick(&h.name_en, &h.name_ar).to_owned();
-            }
+        } else if let Some(id) = actor.hospital_id
+            && let Some(h) = hospital::Entity::find_by_id(id).one(&state.db).await?
+        {
+            hospital_label = lang.pick(&h.name_en, &h.name_ar).to_owned();
         }
         Ok(Chrome {
             lang,

@@ -13,7 +13,15 @@ use crate::error::{AppResult, FieldErrors};
 use crate::http::ApiJson;
 use crate::http::openapi::ErrorBody;
 
-crate::crud_api!(users_api, Users, UserView, crate::domains::accounts::users::UserInput, "/api/accounts/users/", "/api/accounts/users/{id}/", "Accounts");
+crate::crud_api!(
+    users_api,
+    Users,
+    UserView,
+    crate::domains::accounts::users::UserInput,
+    "/api/accounts/users/",
+    "/api/accounts/users/{id}/",
+    "Accounts"
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +69,11 @@ fn required(errors: &mut FieldErrors, field: &str, value: &Option<String>) -> St
 /// Exchanges credentials for an access and a refresh token.
 #[utoipa::path(post, path = "/api/auth/token/", tag = "Auth", request_body = TokenRequest, security(()),
     responses((status = 200, body = TokenPairView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn obtain_token(State(state): State<AppState>, meta: RequestMeta, ApiJson(body): ApiJson<TokenRequest>) -> AppResult<Json<TokenPairView>> {
+pub async fn obtain_token(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> AppResult<Json<TokenPairView>> {
     let mut errors = FieldErrors::new();
     let login = match (&body.email, &body.username) {
         (Some(e), _) if !e.trim().is_empty() => e.clone(),
@@ -81,7 +93,10 @@ pub async fn obtain_token(State(state): State<AppState>, meta: RequestMeta, ApiJ
 /// Rotates a refresh token: the old one stops working; reusing it revokes the whole chain.
 #[utoipa::path(post, path = "/api/auth/token/refresh/", tag = "Auth", request_body = RefreshRequest, security(()),
     responses((status = 200, body = TokenPairView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn refresh_token(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> AppResult<Json<TokenPairView>> {
+pub async fn refresh_token(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> AppResult<Json<TokenPairView>> {
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "refresh", &body.refresh);
     errors.into_result()?;
@@ -92,7 +107,11 @@ pub async fn refresh_token(State(state): State<AppState>, ApiJson(body): ApiJson
 /// Revokes the given refresh token (and its rotations).
 #[utoipa::path(post, path = "/api/auth/logout/", tag = "Auth", request_body = RefreshRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(body): ApiJson<RefreshRequest>) -> AppResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> AppResult<StatusCode> {
     let mut errors = FieldErrors::new();
     let token = required(&mut errors, "refresh", &body.refresh);
     errors.into_result()?;
@@ -103,7 +122,11 @@ pub async fn logout(State(state): State<AppState>, ApiActor(actor): ApiActor, Ap
 /// Changes the caller's password; every refresh token of the user is revoked.
 #[utoipa::path(post, path = "/api/auth/password/", tag = "Auth", request_body = PasswordChange,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn change_password(State(state): State<AppState>, ApiActor(actor): ApiActor, ApiJson(body): ApiJson<PasswordChange>) -> AppResult<StatusCode> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> AppResult<StatusCode> {
     let mut errors = FieldErrors::new();
     let old = required(&mut errors, "old_password", &body.old_password);
     let new = required(&mut errors, "new_password", &body.new_password);

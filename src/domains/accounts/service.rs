@@ -2,8 +2,7 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -43,13 +42,23 @@ pub async fn authenticate(state: &AppState, login: &str, password: &str, meta: &
     let Some(found) = found else {
         // Spend the same time as a real check so timing does not reveal which emails exist.
         let _ = verify_password(password.to_owned(), dummy_hash().await).await;
-        record(&state.db, &system, Entry::new("login_failed", "user", "").details(serde_json::json!({"reason": "unknown"}))).await?;
+        record(
+            &state.db,
+            &system,
+            Entry::new("login_failed", "user", "").details(serde_json::json!({"reason": "unknown"})),
+        )
+        .await?;
         return Err(bad_credentials());
     };
     system.hospital_id = found.hospital_id;
     let now = Utc::now();
     if found.locked_until.is_some_and(|until| until > now) {
-        record(&state.db, &system, Entry::new("login_failed", "user", found.id).details(serde_json::json!({"reason": "locked"}))).await?;
+        record(
+            &state.db,
+            &system,
+            Entry::new("login_failed", "user", found.id).details(serde_json::json!({"reason": "locked"})),
+        )
+        .await?;
         return Err(AppError::Unauthorized(
             "account_locked",
             format!("Too many failed logins. Try again in {} minutes.", state.config.lockout_minutes),
@@ -68,7 +77,8 @@ pub async fn authenticate(state: &AppState, login: &str, password: &str, meta: &
         row.update(&state.db).await?;
         let reason = if found.is_active { "password" } else { "inactive" };
         let action = if failures >= state.config.lockout_threshold { "account_locked" } else { "login_failed" };
-        record(&state.db, &system, Entry::new(action, "user", found.id).details(serde_json::json!({"reason": reason}))).await?;
+        record(&state.db, &system, Entry::new(action, "user", found.id).details(serde_json::json!({"reason": reason})))
+            .await?;
         return Err(bad_credentials());
     }
     let mut row: user::ActiveModel = found.clone().into();
@@ -204,6 +214,7 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
     Ok(())
 }
 
+#[expect(clippy::too_many_arguments, reason = "seeding and test fixtures pass every column positionally")]
 /// Creates a user from the CLI or seeding (no actor checks beyond the role's validity).
 pub async fn create_user_raw(
     db: &DatabaseConnection,

@@ -20,7 +20,15 @@ use crate::http::{Page, pagination};
 use crate::i18n::Lang;
 
 pub const ROLES: &[&str] = &[
-    "px_admin", "hospital_admin", "department_manager", "px_coordinator", "physician", "nurse", "staff", "viewer", "source_user",
+    "px_admin",
+    "hospital_admin",
+    "department_manager",
+    "px_coordinator",
+    "physician",
+    "nurse",
+    "staff",
+    "viewer",
+    "source_user",
 ];
 pub const LANGUAGES: &[&str] = &["ar", "en"];
 
@@ -98,7 +106,11 @@ fn input_of(m: &user::Model) -> UserInput {
 pub struct Users;
 
 async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<user::Model> {
-    let found = actor.scoped(user::Entity::find_by_id(id), user::Column::HospitalId).one(&state.db).await?.ok_or(not_found("user"))?;
+    let found = actor
+        .scoped(user::Entity::find_by_id(id), user::Column::HospitalId)
+        .one(&state.db)
+        .await?
+        .ok_or(not_found("user"))?;
     // A hospital admin may not even look at an account above their level (e.g. a PX admin).
     let role = Role::parse(&found.role).unwrap_or(Role::Viewer);
     if actor.role != Role::PxAdmin && !actor.role.can_grant(role) && Some(found.id) != actor.user_id {
@@ -135,7 +147,8 @@ async fn save(state: &AppState, actor: &Actor, input: UserInput, existing: Optio
             Some(role) => Some(role),
         },
     };
-    if existing.as_ref().is_some_and(|e| Some(e.id) == actor.user_id && Some(e.role.as_str()) != role.map(Role::as_str)) {
+    if existing.as_ref().is_some_and(|e| Some(e.id) == actor.user_id && Some(e.role.as_str()) != role.map(Role::as_str))
+    {
         errors.add("role", "You cannot change your own role.");
     }
     let hospital_id = match (actor.role, role, input.hospital_id) {
@@ -208,8 +221,14 @@ async fn save(state: &AppState, actor: &Actor, input: UserInput, existing: Optio
             row.id = sea_orm::Unchanged(e.id);
             let saved = row.update(&txn).await?;
             if e.role != saved.role {
-                record(&txn, actor, Entry::new("role_changed", "user", e.id).hospital(saved.hospital_id)
-                    .details(serde_json::json!({"from": e.role, "to": saved.role}))).await?;
+                record(
+                    &txn,
+                    actor,
+                    Entry::new("role_changed", "user", e.id)
+                        .hospital(saved.hospital_id)
+                        .details(serde_json::json!({"from": e.role, "to": saved.role})),
+                )
+                .await?;
             }
             if !saved.is_active {
                 crate::auth::session::end_all_for_user(&state.db, e.id).await?;
@@ -228,8 +247,14 @@ async fn save(state: &AppState, actor: &Actor, input: UserInput, existing: Optio
             row.password_changed_at = Set(None);
             row.created_at = Set(at);
             let saved = row.insert(&txn).await?;
-            record(&txn, actor, Entry::new("create", "user", saved.id).hospital(saved.hospital_id)
-                .details(serde_json::json!({"role": saved.role}))).await?;
+            record(
+                &txn,
+                actor,
+                Entry::new("create", "user", saved.id)
+                    .hospital(saved.hospital_id)
+                    .details(serde_json::json!({"role": saved.role})),
+            )
+            .await?;
             saved
         }
     };
@@ -271,7 +296,9 @@ impl Resource for Users {
         if actor.role != Role::PxAdmin {
             let lower: Vec<&str> = Role::ALL.iter().filter(|r| actor.role.can_grant(**r)).map(|r| r.as_str()).collect();
             select = select.filter(
-                sea_orm::Condition::any().add(user::Column::Role.is_in(lower)).add(user::Column::Id.eq(actor.user_id.unwrap_or_default())),
+                sea_orm::Condition::any()
+                    .add(user::Column::Role.is_in(lower))
+                    .add(user::Column::Id.eq(actor.user_id.unwrap_or_default())),
             );
         }
         if let Some(role) = query.filter("role") {
@@ -282,7 +309,8 @@ impl Resource for Users {
         }
         use user::Column as C;
         select = pagination::search(select, &query.params, &[C::Email, C::FirstName, C::LastName]);
-        let allowed = [("email", C::Email), ("role", C::Role), ("created_at", C::CreatedAt), ("last_login_at", C::LastLoginAt)];
+        let allowed =
+            [("email", C::Email), ("role", C::Role), ("created_at", C::CreatedAt), ("last_login_at", C::LastLoginAt)];
         select = pagination::order(select, &query.params, &allowed, (C::Email, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
     }

@@ -74,7 +74,8 @@ pub async fn list_events(state: &AppState, actor: &Actor, query: &ListQuery) -> 
     }
     for (name, is_from) in [("date_from", true), ("date_to", false)] {
         if let Some(raw) = query.filter(name) {
-            let day = super::service::parse_day(raw).ok_or_else(|| crate::error::invalid(name, "Use the format YYYY-MM-DD."))?;
+            let day = super::service::parse_day(raw)
+                .ok_or_else(|| crate::error::invalid(name, "Use the format YYYY-MM-DD."))?;
             select = if is_from {
                 select.filter(audit_event::Column::CreatedAt.gte(day))
             } else {
@@ -94,7 +95,11 @@ pub async fn list_events(state: &AppState, actor: &Actor, query: &ListQuery) -> 
         ("action" = Option<String>, Query), ("resource_type" = Option<String>, Query), ("actor_id" = Option<Uuid>, Query),
         ("date_from" = Option<String>, Query), ("date_to" = Option<String>, Query)),
     responses((status = 200, body = Page<AuditEventView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiActor(actor): ApiActor, uri: OriginalUri) -> AppResult<Json<Page<AuditEventView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    uri: OriginalUri,
+) -> AppResult<Json<Page<AuditEventView>>> {
     let query = ListQuery::from_query(uri.path(), uri.query());
     Ok(Json(list_events(&state, &actor, &query).await?))
 }

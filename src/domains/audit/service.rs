@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, Statement, TransactionSession, TransactionTrait, ColumnTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -158,7 +158,8 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Result<u64, Break
             .paginate(db, 1000);
         while let Some(rows) = pages.fetch_and_next().await? {
             for e in rows {
-                let broken = |reason: String| Break { chain_key: e.chain_key.clone(), seq: e.seq, id: Some(e.id), reason };
+                let broken =
+                    |reason: String| Break { chain_key: e.chain_key.clone(), seq: e.seq, id: Some(e.id), reason };
                 if e.seq != expected_seq {
                     return Ok(Err(Break {
                         chain_key: e.chain_key.clone(),
@@ -183,7 +184,11 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Result<u64, Break
                 chain_key: head.chain_key.clone(),
                 seq: expected_seq,
                 id: None,
-                reason: format!("chain head says {} entries but {} are present (tail removed)", head.seq, expected_seq - 1),
+                reason: format!(
+                    "chain head says {} entries but {} are present (tail removed)",
+                    head.seq,
+                    expected_seq - 1
+                ),
             }));
         }
     }

@@ -93,15 +93,16 @@ pub struct Departments;
 
 async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<department::Model> {
     let select = department::Entity::find_by_id(id).filter(department::Column::DeletedAt.is_null());
-    actor
-        .scoped(select, department::Column::HospitalId)
-        .one(&state.db)
-        .await?
-        .ok_or(not_found("department"))
+    actor.scoped(select, department::Column::HospitalId).one(&state.db).await?.ok_or(not_found("department"))
 }
 
 /// Validates a full input and writes it (insert when `existing` is `None`).
-async fn save(state: &AppState, actor: &Actor, input: DepartmentInput, existing: Option<department::Model>) -> AppResult<DepartmentView> {
+async fn save(
+    state: &AppState,
+    actor: &Actor,
+    input: DepartmentInput,
+    existing: Option<department::Model>,
+) -> AppResult<DepartmentView> {
     let hospital_id = match &existing {
         Some(e) => {
             if input.hospital_id.is_some_and(|h| h != e.hospital_id) {
@@ -207,7 +208,13 @@ impl Resource for Departments {
         }
         use department::Column as C;
         select = pagination::search(select, &query.params, &[C::Code, C::NameEn, C::NameAr]);
-        let allowed = [("code", C::Code), ("name_en", C::NameEn), ("name_ar", C::NameAr), ("created_at", C::CreatedAt), ("status", C::Status)];
+        let allowed = [
+            ("code", C::Code),
+            ("name_en", C::NameEn),
+            ("name_ar", C::NameAr),
+            ("created_at", C::CreatedAt),
+            ("status", C::Status),
+        ];
         select = pagination::order(select, &query.params, &allowed, (C::Code, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
     }

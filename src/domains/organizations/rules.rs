@@ -31,10 +31,11 @@ pub fn parse_phone(raw: &str) -> Result<String, &'static str> {
     if !digits_only(digits) || !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
         return Err("Enter a valid phone number in international format, e.g. +966501234567.");
     }
-    if let Some(national) = digits.strip_prefix("966") {
-        if national.starts_with('5') && national.len() != 9 {
-            return Err("A Saudi mobile number has 9 digits after +966 (5XXXXXXXX).");
-        }
+    if let Some(national) = digits.strip_prefix("966")
+        && national.starts_with('5')
+        && national.len() != 9
+    {
+        return Err("A Saudi mobile number has 9 digits after +966 (5XXXXXXXX).");
     }
     Ok(e164)
 }
@@ -53,7 +54,9 @@ pub fn phone(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Stri
 /// National ID / Iqama: 10 digits starting with 1 (citizen) or 2 (resident). Blank allowed.
 pub fn national_id(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> String {
     let v = normalize_digits(&optional(errors, field, value, 20));
-    if !v.is_empty() && !(v.len() == 10 && v.chars().all(|c| c.is_ascii_digit()) && (v.starts_with('1') || v.starts_with('2'))) {
+    if !v.is_empty()
+        && !(v.len() == 10 && v.chars().all(|c| c.is_ascii_digit()) && (v.starts_with('1') || v.starts_with('2')))
+    {
         errors.add(field, "A national ID or Iqama number has 10 digits and starts with 1 or 2.");
     }
     v
@@ -108,7 +111,9 @@ mod tests {
 
     #[test]
     fn national_ids_need_ten_digits_starting_one_or_two() {
-        for (raw, ok) in [("1012345678", true), ("2012345678", true), ("3012345678", false), ("101234567", false), ("", true)] {
+        for (raw, ok) in
+            [("1012345678", true), ("2012345678", true), ("3012345678", false), ("101234567", false), ("", true)]
+        {
             let mut e = FieldErrors::new();
             national_id(&mut e, "national_id", Some(raw));
             assert_eq!(e.is_empty(), ok, "{raw}");

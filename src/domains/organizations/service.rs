@@ -16,11 +16,12 @@ pub fn now() -> DateTime<Utc> {
 }
 
 /// A live hospital the actor may see, or `None`.
-pub async fn visible_hospital(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<Option<hospital::Model>> {
-    let found = hospital::Entity::find_by_id(id)
-        .filter(hospital::Column::DeletedAt.is_null())
-        .one(db)
-        .await?;
+pub async fn visible_hospital(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Option<hospital::Model>> {
+    let found = hospital::Entity::find_by_id(id).filter(hospital::Column::DeletedAt.is_null()).one(db).await?;
     Ok(found.filter(|h| actor.sees_hospital(h.id)))
 }
 
@@ -85,7 +86,8 @@ where
     E::Model: Sync,
 {
     if select.count(db).await? > 0 {
-        errors.add(field, format!("A {noun} with this {} already exists.", field.replace('_', " ")));
+        let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
+        errors.add(field, format!("{article} {noun} with this {} already exists.", field.replace('_', " ")));
     }
     Ok(())
 }
