@@ -25,7 +25,8 @@ async fn me(app: &TestApp, authorization: Option<&str>) -> (StatusCode, serde_js
 }
 
 async fn refresh(app: &TestApp, token: &str) -> (StatusCode, serde_json::Value) {
-    json(app.client.post(app.url("/api/auth/token/refresh/")).json(&json!({"refresh": token})).send().await.unwrap()).await
+    json(app.client.post(app.url("/api/auth/token/refresh/")).json(&json!({"refresh": token})).send().await.unwrap())
+        .await
 }
 
 fn b64url(bytes: &[u8]) -> String {
@@ -112,7 +113,8 @@ async fn five_failed_logins_lock_the_account_even_against_the_right_password() {
     let app = TestApp::spawn().await;
     let login = email(Role::Staff);
     for attempt in 1..=5 {
-        let (status, body) = obtain(&app, json!({"email": login, "password": format!("wrong password {attempt}")})).await;
+        let (status, body) =
+            obtain(&app, json!({"email": login, "password": format!("wrong password {attempt}")})).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
         assert_detail(&body, "authentication_failed");
     }
@@ -129,11 +131,17 @@ async fn a_successful_login_resets_the_failure_count() {
     let app = TestApp::spawn().await;
     let login = email(Role::Staff);
     for _ in 0..4 {
-        assert_eq!(obtain(&app, json!({"email": login, "password": "wrong password"})).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            obtain(&app, json!({"email": login, "password": "wrong password"})).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(obtain(&app, json!({"email": login, "password": PASSWORD})).await.0, StatusCode::OK);
     for _ in 0..4 {
-        assert_eq!(obtain(&app, json!({"email": login, "password": "wrong password"})).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            obtain(&app, json!({"email": login, "password": "wrong password"})).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let (status, body) = obtain(&app, json!({"email": login, "password": PASSWORD})).await;
     assert_eq!(status, StatusCode::OK, "four failures after a success do not lock: {body}");
@@ -207,8 +215,10 @@ async fn nobody_logs_out_another_users_refresh_token() {
 async fn logout_needs_authentication() {
     let app = TestApp::spawn().await;
     let (_, refresh_token) = app.tokens(&email(Role::Nurse)).await;
-    let (status, body) =
-        json(app.client.post(app.url("/api/auth/logout/")).json(&json!({"refresh": refresh_token})).send().await.unwrap()).await;
+    let (status, body) = json(
+        app.client.post(app.url("/api/auth/logout/")).json(&json!({"refresh": refresh_token})).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_detail(&body, "not_authenticated");
 }
@@ -242,8 +252,11 @@ async fn a_tampered_access_token_is_refused() {
     let parts: Vec<&str> = token.split('.').collect();
     // Promote the viewer to px_admin in the payload, keeping the old signature.
     let now = chrono::Utc::now().timestamp();
-    let forged_payload =
-        b64url(serde_json::to_string(&claims(app.user(Role::PxAdmin).id, "px_admin", now, now + 600, "access")).unwrap().as_bytes());
+    let forged_payload = b64url(
+        serde_json::to_string(&claims(app.user(Role::PxAdmin).id, "px_admin", now, now + 600, "access"))
+            .unwrap()
+            .as_bytes(),
+    );
     let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
     let (status, body) = me(&app, Some(&format!("Bearer {forged}"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -268,7 +281,8 @@ async fn an_unsigned_or_differently_signed_token_is_refused() {
     let hs512 = sign(Algorithm::HS512, &c, SECRET_KEY);
     let other_key = sign(Algorithm::HS256, &c, "another-secret-key-0123456789abcdefghijk");
     let not_access = sign(Algorithm::HS256, &claims(user.id, "px_admin", now, now + 600, "refresh"), SECRET_KEY);
-    for (what, token) in [("alg none", none), ("HS512", hs512), ("another key", other_key), ("typ refresh", not_access)] {
+    for (what, token) in [("alg none", none), ("HS512", hs512), ("another key", other_key), ("typ refresh", not_access)]
+    {
         let (status, body) = me(&app, Some(&format!("Bearer {token}"))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
         assert_detail(&body, "token_not_valid");
@@ -308,7 +322,9 @@ async fn after_a_password_change_the_old_password_and_refresh_tokens_fail() {
     let login = email(Role::Physician);
     let (access, refresh_token) = app.tokens(&login).await;
     let new_password = "a brand new passphrase 9";
-    let resp = app.post("/api/auth/password/", &access, &json!({"old_password": PASSWORD, "new_password": new_password})).await;
+    let resp = app
+        .post("/api/auth/password/", &access, &json!({"old_password": PASSWORD, "new_password": new_password}))
+        .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
     let (status, body) = obtain(&app, json!({"email": login, "password": PASSWORD})).await;
@@ -326,13 +342,22 @@ async fn a_password_change_checks_the_old_password_and_the_policy() {
     let app = TestApp::spawn().await;
     let login = email(Role::Physician);
     let access = app.token(&login).await;
-    let (status, body) =
-        json(app.post("/api/auth/password/", &access, &json!({"old_password": "not it at all", "new_password": "a brand new passphrase"})).await)
-            .await;
+    let (status, body) = json(
+        app.post(
+            "/api/auth/password/",
+            &access,
+            &json!({"old_password": "not it at all", "new_password": "a brand new passphrase"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_fields(&body, &["old_password"]);
     for weak in ["short", "123456789012", login.as_str()] {
-        let (status, body) = json(app.post("/api/auth/password/", &access, &json!({"old_password": PASSWORD, "new_password": weak})).await).await;
+        let (status, body) = json(
+            app.post("/api/auth/password/", &access, &json!({"old_password": PASSWORD, "new_password": weak})).await,
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{weak}");
         assert_fields(&body, &["new_password"]);
     }

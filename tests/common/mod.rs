@@ -20,7 +20,9 @@ use px360::domains::accounts::model::user;
 use px360::domains::organizations::model::{department, hospital};
 use rand::RngCore;
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -59,7 +61,9 @@ impl Drop for DbGuard {
                     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
                     rt.block_on(async move {
                         if let Ok(db) = px360::db::connect(&url).await {
-                            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = db
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                                .await;
                             let _ = db.close().await;
                         }
                     });
