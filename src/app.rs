@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::throttle::Throttle;
 use crate::config::Config;
+use crate::jobs::wake::Waker;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,12 +18,16 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Login attempts per client IP (30 a minute).
     pub login_throttle: Arc<Throttle>,
+    /// Wakes idle workers after a job is committed.
+    pub waker: Arc<Waker>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, metrics: Option<PrometheusHandle>) -> Self {
+    /// Fails only on a malformed Redis URL (validated earlier by `Config::validate`).
+    pub fn new(db: DatabaseConnection, config: Config, metrics: Option<PrometheusHandle>) -> anyhow::Result<Self> {
         let jwt = JwtKeys::new(config.secret_key.expose(), config.access_token_minutes);
         let login_throttle = Arc::new(Throttle::new(30, std::time::Duration::from_secs(60)));
-        AppState { db, config: Arc::new(config), jwt: Arc::new(jwt), metrics, login_throttle }
+        let waker = Arc::new(Waker::new(config.redis_url.as_deref())?);
+        Ok(AppState { db, config: Arc::new(config), jwt: Arc::new(jwt), metrics, login_throttle, waker })
     }
 }

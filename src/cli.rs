@@ -81,6 +81,24 @@ pub enum Admin {
     SeedDemo,
     /// Verify the audit log's hash chains; exits non-zero at the first broken entry.
     VerifyAudit,
+    /// Inspect and re-run background jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// Jobs per queue and status, and the dead ones with their errors.
+    List,
+    /// Put dead jobs back in the queue with fresh attempts.
+    Retry {
+        /// A dead job's id (repeatable).
+        #[arg(long = "id")]
+        ids: Vec<uuid::Uuid>,
+        /// Every dead job.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 /// Builds the configuration from file + environment + flags, validated.
@@ -137,7 +155,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => crate::db::ensure_current(&db).await?,
     }
-    let state = AppState::new(db, config, crate::platform::metrics_handle());
+    let state = AppState::new(db, config, crate::platform::metrics_handle())?;
     match cli.command {
         Command::Demo => {
             let created = crate::seed::demo::seed_if_empty(&state).await?;

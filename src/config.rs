@@ -1,6 +1,7 @@
 //! Typed configuration: defaults, then `px360.toml`, then `PX360_*` environment variables.
 //! Validated once at start; a bad value stops the process with a message naming the variable.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -59,6 +60,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Seconds after which a worker or scheduler heartbeat counts as stale in `/health/`.
     pub heartbeat_stale_seconds: i64,
+    /// Worker concurrency per queue: `events=8,notifications=4,sla=2,analytics=1,default=4`.
+    pub worker_concurrency: String,
+    /// The cron table (`name = "sec min hour day month weekday"`, Riyadh time); blank disables.
+    pub schedules: BTreeMap<String, String>,
+    /// Notification settings.
+    pub notifications: crate::domains::notifications::config::NotificationsConfig,
 }
 
 impl Default for Config {
@@ -78,6 +85,9 @@ impl Default for Config {
             lockout_minutes: 15,
             secure_cookies: false,
             heartbeat_stale_seconds: 120,
+            worker_concurrency: "events=8,notifications=4,sla=2,analytics=1,default=4".into(),
+            schedules: crate::jobs::scheduler::default_schedules(),
+            notifications: Default::default(),
         }
     }
 }
@@ -100,7 +110,9 @@ impl Config {
         let file = std::env::var("PX360_CONFIG").unwrap_or_else(|_| "px360.toml".into());
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("PX360_").ignore(&["config", "log", "test_database_url", "test_redis_url"]))
+            .merge(
+                Env::prefixed("PX360_").ignore(&["config", "log", "test_database_url", "test_redis_url"]).split("__"),
+            )
             .extract::<Config>()
             .map_err(|e| ConfigError::Load(Box::new(e)))
     }
@@ -153,6 +165,13 @@ impl Config {
             ("PX360_LOCKOUT_MINUTES", self.lockout_minutes),
             ("PX360_HEARTBEAT_STALE_SECONDS", self.heartbeat_stale_seconds),
         ];
+        crate::jobs::worker::parse_concurrency(&self.worker_concurrency)
+            .map_err(|e| invalid("PX360_WORKER_CONCURRENCY", e))?;
+        let mut table = crate::jobs::scheduler::default_schedules();
+        table.extend(self.schedules.clone());
+        crate::jobs::scheduler::parse_table(&table).map_err(|e| invalid("PX360_SCHEDULES__<NAME>", e))?;
+        self.schedules = table;
+        self.notifications.validate().map_err(|(var, e)| invalid(var, e))?;
         for (var, value) in positive {
             if value <= 0 {
                 return Err(invalid(var, "must be greater than zero"));

@@ -10,6 +10,7 @@ pub mod domains;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod jobs;
 pub mod platform;
 pub mod router;
 pub mod seed;

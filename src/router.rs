@@ -85,6 +85,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             organizations::api::patients_api::delete
         ))
         .routes(routes!(audit::api::list))
+        .routes(routes!(crate::jobs::pages::api_list))
+        .routes(routes!(crate::jobs::pages::api_retry))
+        .routes(routes!(crate::jobs::pages::api_schedules))
         .split_for_parts()
 }
 
@@ -107,6 +110,8 @@ fn pages() -> Router<AppState> {
         .route("/switch-hospital/", post(web::home::switch_hospital))
         .route("/account/password/", get(accounts::pages::password_form).post(accounts::pages::change_password))
         .route("/audit/", get(audit::pages::audit_log))
+        .route("/admin/jobs/", get(crate::jobs::pages::jobs_page))
+        .route("/admin/jobs/{id}/retry/", post(crate::jobs::pages::retry_page))
         .merge(crud::<Hospitals>("/organizations/hospitals"))
         .merge(crud::<Departments>("/organizations/departments"))
         .merge(crud::<Organizations>("/organizations/organizations"))

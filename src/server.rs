@@ -42,8 +42,7 @@ fn instance_name(role: &str) -> String {
     format!("{role}-{host}-{}", std::process::id())
 }
 
-/// Beats every 15 s for `role` until told to stop. The queue and scheduler of the jobs issue
-/// hang off this loop; for now it proves the process is alive to `/health/`.
+/// Beats every 15 s for `role` until told to stop, so `/health/` knows the role is alive.
 async fn heartbeat_loop(state: AppState, role: &'static str, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let name = instance_name(role);
     tracing::info!(role, instance = %name, "started");
@@ -64,11 +63,40 @@ async fn heartbeat_loop(state: AppState, role: &'static str, mut stop: watch::Re
 pub async fn run(state: AppState, roles: Roles) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    if roles.worker || roles.web {
+        // Web processes enqueue; workers and schedulers wait for wake-ups from other processes.
+        let waker = std::sync::Arc::clone(&state.waker);
+        let stop = stop_rx.clone();
+        tasks.spawn(async move {
+            waker.subscribe(stop).await;
+            Ok(())
+        });
+    }
     if roles.worker {
         tasks.spawn(heartbeat_loop(state.clone(), "worker", stop_rx.clone()));
+        let name: std::sync::Arc<str> = instance_name("worker").into();
+        let queues =
+            crate::jobs::worker::parse_concurrency(&state.config.worker_concurrency).map_err(anyhow::Error::msg)?;
+        for (queue, concurrency) in queues {
+            let (state, name, stop) = (state.clone(), name.clone(), stop_rx.clone());
+            tasks.spawn(async move {
+                crate::jobs::worker::run_queue(state, queue, concurrency, name, stop).await;
+                Ok(())
+            });
+        }
+        let (state, stop) = (state.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            crate::jobs::worker::sweep_loop(state, stop).await;
+            Ok(())
+        });
     }
     if roles.scheduler {
         tasks.spawn(heartbeat_loop(state.clone(), "scheduler", stop_rx.clone()));
+        let (state, stop) = (state.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            crate::jobs::scheduler::run(state, instance_name("scheduler"), stop).await;
+            Ok(())
+        });
     }
     if roles.web {
         let addr: SocketAddr = state.config.bind.parse().context("PX360_BIND")?;

@@ -101,3 +101,16 @@ patients-count = { $count ->
     [many] { $count } مريضاً
    *[other] { $count } مريض
 }
+
+nav-jobs = المهام
+jobs-depth = الطوابير
+jobs-idle = لا توجد مهام في الانتظار.
+jobs-schedules = الجداول الزمنية
+jobs-last-run = آخر تشغيل
+jobs-next-run = التشغيل التالي
+jobs-list = المهام
+jobs-retry = إعادة التشغيل
+field-queue = الطابور
+field-kind = النوع
+field-attempts = المحاولات
+field-error = الخطأ

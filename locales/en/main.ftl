@@ -97,3 +97,16 @@ patients-count = { $count ->
     [one] { $count } patient
    *[other] { $count } patients
 }
+
+nav-jobs = Jobs
+jobs-depth = Queues
+jobs-idle = No job is waiting.
+jobs-schedules = Schedules
+jobs-last-run = Last run
+jobs-next-run = Next run
+jobs-list = Jobs
+jobs-retry = Run again
+field-queue = Queue
+field-kind = Kind
+field-attempts = Attempts
+field-error = Error

@@ -90,6 +90,8 @@ pub enum Permission {
     ViewAudit,
     /// Switch the working hospital (PX admin only).
     SwitchHospital,
+    /// Jobs, schedules and other system operations (PX admin only).
+    ManageSystem,
 }
 
 impl Role {
@@ -103,7 +105,7 @@ impl Role {
             }
             ViewPatients => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Viewer),
             ManagePatients => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
-            ManageHospitals | SwitchHospital => self == PxAdmin,
+            ManageHospitals | SwitchHospital | ManageSystem => self == PxAdmin,
             ManageHospitalData | ManageUsers => matches!(self, PxAdmin | HospitalAdmin),
             ViewAudit => matches!(self, PxAdmin | HospitalAdmin),
         }

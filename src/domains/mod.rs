@@ -2,4 +2,5 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod notifications;
 pub mod organizations;

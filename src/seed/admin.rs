@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::Actor;
-use crate::cli::Admin;
+use crate::cli::{Admin, JobsCommand};
 use crate::crud::Resource;
 use crate::domains::accounts::users::Users;
 use crate::domains::organizations::model::{department, hospital};
@@ -92,6 +92,32 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         },
+        Admin::Jobs(JobsCommand::List) => {
+            for (queue, status, n) in crate::jobs::queue::depth(&state.db).await? {
+                println!("{queue:<14} {status:<8} {n}");
+            }
+            let dead = crate::jobs::model::job::Entity::find()
+                .filter(crate::jobs::model::job::Column::Status.eq("dead"))
+                .all(&state.db)
+                .await?;
+            for j in dead {
+                println!("dead {} {} attempts={} error={}", j.id, j.kind, j.attempts, j.last_error);
+            }
+        }
+        Admin::Jobs(JobsCommand::Retry { ids, all }) => {
+            if ids.is_empty() && !all {
+                anyhow::bail!("name dead jobs with --id ID (repeatable) or use --all");
+            }
+            let n = crate::jobs::queue::retry_dead(&state.db, &ids).await?;
+            for q in crate::jobs::Queue::ALL {
+                state.waker.wake(q);
+            }
+            println!("{n} dead job(s) queued again");
+            if !ids.is_empty() && n < ids.len() as u64 {
+                eprintln!("{} of the given ids were not dead jobs", ids.len() as u64 - n);
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -95,6 +95,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/organizations/organizations/", "nav-organizations", "buildings", Some(Permission::ManageHospitals)),
     ("/accounts/users/", "nav-users", "person-gear", Some(Permission::ManageUsers)),
     ("/audit/", "nav-audit", "shield-check", Some(Permission::ViewAudit)),
+    ("/admin/jobs/", "nav-jobs", "gear-wide-connected", Some(Permission::ManageSystem)),
 ];
 
 impl Chrome {

@@ -1,0 +1,52 @@
+//! What each job does. Every handler re-reads what it needs by id and is safe to run twice.
+
+use crate::app::AppState;
+
+use super::Job;
+
+/// How an attempt failed.
+#[derive(Debug)]
+pub enum JobError {
+    /// Try again later (with backoff) until the attempts run out.
+    Retry(String),
+    /// Will never succeed: straight to `dead`.
+    Permanent(String),
+}
+
+impl From<anyhow::Error> for JobError {
+    fn from(e: anyhow::Error) -> Self {
+        JobError::Retry(format!("{e:#}"))
+    }
+}
+
+impl From<sea_orm::DbErr> for JobError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        JobError::Retry(e.to_string())
+    }
+}
+
+pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
+    match job {
+        Job::SendNotification { message_id } => {
+            crate::domains::notifications::service::deliver(state, *message_id).await
+        }
+        Job::VerifyAuditChain => match crate::domains::audit::service::verify(&state.db).await? {
+            Ok(n) => {
+                tracing::info!(entries = n, "audit chain verified");
+                Ok(())
+            }
+            Err(b) => {
+                tracing::error!(chain = %b.chain_key, seq = b.seq, reason = %b.reason, "AUDIT CHAIN BROKEN");
+                metrics::counter!("audit_chain_broken_total").increment(1);
+                Err(JobError::Permanent(format!("chain {} broken at #{}: {}", b.chain_key, b.seq, b.reason)))
+            }
+        },
+        Job::PurgeFinishedJobs => {
+            let before = chrono::Utc::now() - chrono::Duration::days(7);
+            let n = super::queue::purge_done(&state.db, before).await?;
+            tracing::info!(purged = n, "finished jobs purged");
+            Ok(())
+        }
+        Job::Noop { .. } => Ok(()),
+    }
+}
