@@ -47,6 +47,23 @@ pub enum Command {
     /// Administration commands.
     #[command(subcommand)]
     Admin(Admin),
+    /// Benchmarks (results as JSON on stdout).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// Queue throughput: enqueue --jobs trivial jobs, drain them with --workers `px360 worker` processes.
+    Jobs {
+        #[arg(long, default_value_t = 20_000)]
+        jobs: u64,
+        #[arg(long, default_value_t = 2)]
+        workers: u32,
+        /// Jobs claimed and run together by each worker.
+        #[arg(long, default_value_t = 64)]
+        concurrency: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,7 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _guards = crate::telemetry::init(&config);
     let db = crate::db::connect(&config.database_url).await?;
     let auto_migrate =
-        matches!(cli.command, Command::Demo) || (matches!(cli.command, Command::All) && config.is_sqlite());
+        matches!(cli.command, Command::Demo | Command::Bench(_)) || (matches!(cli.command, Command::All) && config.is_sqlite());
     match &cli.command {
         Command::Migrate => {
             let applied = crate::db::migrate(&db).await?;
@@ -168,6 +185,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scheduler => crate::server::run(state, Roles { web: false, worker: false, scheduler: true }).await?,
         Command::Migrate => {}
         Command::Admin(admin) => return crate::seed::admin::run(&state, admin).await,
+        Command::Bench(Bench::Jobs { jobs, workers, concurrency }) => {
+            let result = crate::bench::jobs(&state, jobs, workers, concurrency).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,15 @@ pub async fn track_requests(matched: Option<MatchedPath>, req: Request, next: Ne
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    // Queue depth is read at scrape time: the database is the source of truth.
+    if let Ok(depth) = crate::jobs::queue::depth(&state.db).await {
+        for queue in crate::jobs::Queue::ALL {
+            for status in ["queued", "running", "dead"] {
+                let n = depth.iter().find(|(q, s, _)| q == queue.as_str() && s == status).map_or(0, |(_, _, n)| *n);
+                metrics::gauge!("jobs_in_queue", "queue" => queue.as_str(), "status" => status).set(n as f64);
+            }
+        }
+    }
     match &state.metrics {
         Some(handle) => ([("content-type", "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
@@ -84,6 +93,9 @@ pub struct Services {
     /// The job workers: "ok" while one has beaten recently.
     pub queue: String,
     pub scheduler: String,
+    /// Present when Redis is configured (wake-ups and cross-process limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,13 +125,14 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         queue = status_of("worker");
         scheduler = status_of("scheduler");
     }
-    let healthy = db == "ok" && queue == "ok" && scheduler == "ok";
+    let redis = state.waker.ping().await.map(|ok| if ok { "ok".to_owned() } else { "error: ConnectionError".to_owned() });
+    let healthy = db == "ok" && queue == "ok" && scheduler == "ok" && redis.as_deref().is_none_or(|r| r == "ok");
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
         Json(Health {
             status: if healthy { "ok" } else { "degraded" }.into(),
-            services: Services { database: db, queue, scheduler },
+            services: Services { database: db, queue, scheduler, redis },
         }),
     )
 }
