@@ -151,15 +151,11 @@ pub fn test_config(database_url: &str) -> Config {
         redis_url: None,
         secret_key: Secret::new(SECRET_KEY),
         log_dir: String::new(),
-        log_json: false,
         max_body_bytes: 1024 * 1024,
-        access_token_minutes: 15,
-        refresh_token_days: 7,
-        session_hours: 12,
         lockout_threshold: 5,
         lockout_minutes: 15,
         secure_cookies: false,
-        heartbeat_stale_seconds: 120,
+        ..Config::default()
     }
 }
 
@@ -277,7 +273,7 @@ impl TestApp {
         row.manager_id = Set(Some(users["department_manager"].id));
         row.update(&db).await.expect("set manager");
 
-        let state = AppState::new(db, test_config(&url), px360::platform::metrics_handle());
+        let state = AppState::new(db, test_config(&url), px360::platform::metrics_handle()).expect("app state");
         let app = px360::router::app(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
