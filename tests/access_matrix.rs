@@ -205,9 +205,18 @@ async fn every_role_gets_the_status_the_access_matrix_gives_it_on_every_api_rout
             c.expect("anonymous", format!("{method} {path}"), status, StatusCode::UNAUTHORIZED, &body);
         }
     }
-    for path in ["/api/audit/events/", "/api/auth/me/"] {
-        let (status, body) = json(app.client.get(app.url(path)).send().await.unwrap()).await;
-        c.expect("anonymous", format!("GET {path}"), status, StatusCode::UNAUTHORIZED, &body);
+    // Routes outside the directory resources: (method, path, permission or none, status when allowed).
+    let no_job = Uuid::now_v7();
+    let routes: Vec<(Method, String, Option<Permission>, StatusCode)> = vec![
+        (Method::GET, "/api/auth/me/".into(), None, StatusCode::OK),
+        (Method::GET, "/api/audit/events/".into(), Some(ViewAudit), StatusCode::OK),
+        (Method::GET, "/api/admin/jobs/".into(), Some(ManageSystem), StatusCode::OK),
+        (Method::GET, "/api/admin/schedules/".into(), Some(ManageSystem), StatusCode::OK),
+        (Method::POST, format!("/api/admin/jobs/{no_job}/retry/"), Some(ManageSystem), StatusCode::NOT_FOUND),
+    ];
+    for (method, path, _, _) in &routes {
+        let (status, body) = json(app.client.request(method.clone(), app.url(path)).send().await.unwrap()).await;
+        c.expect("anonymous", format!("{method} {path}"), status, StatusCode::UNAUTHORIZED, &body);
     }
 
     let mut logins: Vec<(Role, String)> = Role::ALL.iter().map(|r| (*r, email(*r))).collect();
@@ -318,12 +327,14 @@ async fn every_role_gets_the_status_the_access_matrix_gives_it_on_every_api_rout
         if in_b {
             continue;
         }
-        let (status, body) = json(app.get("/api/audit/events/", &token).await).await;
-        c.expect(who, "list audit events".into(), status, status_if(role.may(ViewAudit), StatusCode::OK), &body);
-        let (status, body) = json(app.get("/api/auth/me/", &token).await).await;
-        c.expect(who, "me".into(), status, StatusCode::OK, &body);
-        if status == StatusCode::OK && body["role"] != role.as_str() {
-            c.failures.push(format!("{who}: me says {}", body["role"]));
+        for (method, path, permission, ok) in &routes {
+            let resp = app.client.request(method.clone(), app.url(path)).bearer_auth(&token).send().await.unwrap();
+            let (status, body) = json(resp).await;
+            let want = if permission.is_none_or(|p| role.may(p)) { *ok } else { StatusCode::FORBIDDEN };
+            c.expect(who, format!("{method} {path}"), status, want, &body);
+            if path == "/api/auth/me/" && body["role"] != role.as_str() {
+                c.failures.push(format!("{who}: me says {}", body["role"]));
+            }
         }
         let (status, body) = json(app.get(&format!("/api/physicians/{patient_a}/"), &token).await).await;
         let want = status_if(role.may(ViewDirectory), StatusCode::NOT_FOUND);
@@ -519,8 +530,10 @@ async fn pages_visited_without_a_session_redirect_to_login() {
 #[tokio::test]
 async fn directory_pages_follow_the_access_matrix() {
     let app = TestApp::spawn().await;
-    let pages: [(&str, Permission); 6] = [
+    let pages: [(&str, Permission); 8] = [
         ("/organizations/departments/", Permission::ViewDirectory),
+        ("/organizations/organizations/", Permission::ViewDirectory),
+        ("/admin/jobs/", Permission::ManageSystem),
         ("/organizations/hospitals/", Permission::ViewDirectory),
         ("/organizations/staff/", Permission::ViewDirectory),
         ("/organizations/patients/", Permission::ViewPatients),

@@ -250,7 +250,7 @@ async fn every_page_renders_without_a_raw_message_key_in_either_language() {
     ids.insert("hospitals", a.to_string());
     ids.insert("users", app.user(Role::Nurse).id.to_string());
 
-    let mut pages = vec!["/".to_owned(), "/audit/".into(), "/account/password/".into()];
+    let mut pages = vec!["/".to_owned(), "/audit/".into(), "/account/password/".into(), "/admin/jobs/".into()];
     for (key, id) in &ids {
         let base = if *key == "users" { "/accounts/users".to_owned() } else { format!("/organizations/{key}") };
         pages.extend([

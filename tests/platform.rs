@@ -36,6 +36,9 @@ const API_PATHS: &[&str] = &[
     "/api/organizations/patients/",
     "/api/organizations/patients/{id}/",
     "/api/audit/events/",
+    "/api/admin/jobs/",
+    "/api/admin/jobs/{id}/retry/",
+    "/api/admin/schedules/",
 ];
 
 async fn health(app: &TestApp) -> (StatusCode, Value) {

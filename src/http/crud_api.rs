@@ -9,7 +9,7 @@ macro_rules! crud_api {
             #[allow(unused_imports)]
             use super::*;
             use axum::Json;
-            use axum::extract::{OriginalUri, Path, State};
+            use axum::extract::{OriginalUri, State};
             use axum::http::StatusCode;
             use $crate::app::AppState;
             use $crate::auth::ApiActor;
@@ -33,21 +33,21 @@ macro_rules! crud_api {
 
             #[utoipa::path(get, path = $item, tag = $tag, params(("id" = uuid::Uuid, Path)),
                 responses((status = 200, body = $view), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-            pub async fn get(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<uuid::Uuid>) -> AppResult<Json<$view>> {
+            pub async fn get(State(state): State<AppState>, ApiActor(actor): ApiActor, $crate::http::IdPath(id): $crate::http::IdPath) -> AppResult<Json<$view>> {
                 Ok(Json(<$res as Resource>::get(&state, &actor, id).await?))
             }
 
             /// Partial update: absent keys keep their value.
             #[utoipa::path(patch, path = $item, tag = $tag, params(("id" = uuid::Uuid, Path)), request_body = $input,
                 responses((status = 200, body = $view), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-            pub async fn update(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<uuid::Uuid>, ApiJson(body): ApiJson<serde_json::Value>) -> AppResult<Json<$view>> {
+            pub async fn update(State(state): State<AppState>, ApiActor(actor): ApiActor, $crate::http::IdPath(id): $crate::http::IdPath, ApiJson(body): ApiJson<serde_json::Value>) -> AppResult<Json<$view>> {
                 Ok(Json(<$res as Resource>::update(&state, &actor, id, body).await?))
             }
 
             /// Soft delete: the row disappears from every list and lookup.
             #[utoipa::path(delete, path = $item, tag = $tag, params(("id" = uuid::Uuid, Path)),
                 responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-            pub async fn delete(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<uuid::Uuid>) -> AppResult<StatusCode> {
+            pub async fn delete(State(state): State<AppState>, ApiActor(actor): ApiActor, $crate::http::IdPath(id): $crate::http::IdPath) -> AppResult<StatusCode> {
                 <$res as Resource>::delete(&state, &actor, id).await?;
                 Ok(StatusCode::NO_CONTENT)
             }

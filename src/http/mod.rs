@@ -5,7 +5,9 @@ pub mod crud_api;
 pub mod json;
 pub mod openapi;
 pub mod pagination;
+pub mod path;
 pub mod validate;
 
 pub use json::ApiJson;
 pub use pagination::{ListParams, Page};
+pub use path::IdPath;

@@ -115,7 +115,7 @@ pub async fn api_list(
 pub async fn api_retry(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    crate::http::IdPath(id): crate::http::IdPath,
 ) -> AppResult<Json<JobView>> {
     Ok(Json(retry_job(&state, &actor, id).await?))
 }

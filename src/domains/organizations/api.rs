@@ -2,8 +2,7 @@
 //! `/api/physicians/`: the staff directory limited to physicians.
 
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
-use uuid::Uuid;
+use axum::extract::{OriginalUri, State};
 
 use super::departments::{DepartmentInput, DepartmentView, Departments};
 use super::hospitals::{HospitalInput, HospitalView, Hospitals};
@@ -82,7 +81,7 @@ pub async fn list_physicians(
 pub async fn get_physician(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    crate::http::IdPath(id): crate::http::IdPath,
 ) -> AppResult<Json<StaffView>> {
     Ok(Json(staff::get_physician(&state, &actor, id).await?))
 }
