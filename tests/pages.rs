@@ -386,3 +386,60 @@ async fn the_password_page_changes_the_password() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK, "the new password works");
 }
+
+#[tokio::test]
+async fn a_password_change_ends_the_users_other_sessions() {
+    let app = TestApp::spawn().await;
+    let login = email(Role::Nurse);
+    let (elsewhere, _) = app.login_page_session(&login).await;
+    let (here, _) = app.login_page_session(&login).await;
+    // Through the API: every page session of the user ends.
+    let token = app.token(&login).await;
+    let new = "another long passphrase 3";
+    let resp = app
+        .post("/api/auth/password/", &token, &serde_json::json!({"old_password": PASSWORD, "new_password": new}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = elsewhere.get(app.url("/")).send().await.unwrap();
+    assert!(location(&resp).starts_with("/login/"), "a session from before the change is ended: {}", resp.status());
+    let resp = here.get(app.url("/")).send().await.unwrap();
+    assert!(location(&resp).starts_with("/login/"), "{}", resp.status());
+
+    // Through the password page: the other sessions end, the one used stays.
+    let (other, _) = login_with(&app, &login, new).await;
+    let (current, csrf) = login_with(&app, &login, new).await;
+    let newer = "yet another passphrase 4";
+    let resp = current
+        .post(app.url("/account/password/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("old_password", new),
+            ("new_password", newer),
+            ("new_password2", newer),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = other.get(app.url("/")).send().await.unwrap();
+    assert!(location(&resp).starts_with("/login/"), "the other session is ended: {}", resp.status());
+    let resp = current.get(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "the session that changed the password stays");
+}
+
+/// Logs in through the form with `password`; returns the client and the session's CSRF token.
+async fn login_with(app: &TestApp, login: &str, password: &str) -> (reqwest::Client, String) {
+    let client = cookie_client();
+    let html = client.get(app.url("/login/")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden_field(&html, "csrf_token").unwrap();
+    let resp = client
+        .post(app.url("/login/"))
+        .form(&[("email", login), ("password", password), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let home = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let csrf = meta_csrf(&home).unwrap();
+    (client, csrf)
+}

@@ -131,7 +131,7 @@ pub async fn change_password(
     let old = required(&mut errors, "old_password", &body.old_password);
     let new = required(&mut errors, "new_password", &body.new_password);
     errors.into_result()?;
-    super::service::change_password(&state, &actor, &old, &new).await?;
+    super::service::change_password(&state, &actor, &old, &new, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -41,7 +41,7 @@ pub async fn change_password(State(state): State<AppState>, page: PageActor, for
         errors.add("new_password2", chrome.t("password-mismatch"));
     }
     if errors.is_empty() {
-        match super::service::change_password(&state, &page.actor, &old, &new).await {
+        match super::service::change_password(&state, &page.actor, &old, &new, Some(page.session.id)).await {
             Ok(()) => return render(StatusCode::OK, &PasswordPage { chrome, errors, done: true }),
             Err(AppError::Validation(e)) => errors = e,
             Err(other) => return Err(other.into()),

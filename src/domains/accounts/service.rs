@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::model::{refresh_token, user};
+use super::model::{refresh_token, session, user};
 use crate::app::AppState;
 use crate::auth::password::{hash_password, validate_password, verify_password};
 use crate::auth::tokens::{hash_token, random_token};
@@ -189,7 +189,14 @@ pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> AppResult<(
 }
 
 /// Changes the actor's password after checking the current one; ends other sessions and tokens.
-pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new: &str) -> AppResult<()> {
+/// `keep_session` is the page session the change was made from (it stays signed in).
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    keep_session: Option<Uuid>,
+) -> AppResult<()> {
     let user_id = actor.user_id.ok_or_else(crate::error::forbidden)?;
     let user = active_user(&state.db, user_id).await?.ok_or(crate::error::not_found("user"))?;
     if !verify_password(current.to_owned(), user.password_hash.clone()).await? {
@@ -209,6 +216,11 @@ pub async fn change_password(state: &AppState, actor: &Actor, current: &str, new
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
+    let mut sessions = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep_session {
+        sessions = sessions.filter(session::Column::Id.ne(keep));
+    }
+    sessions.exec(&txn).await?;
     record(&txn, actor, Entry::new("password_changed", "user", user_id)).await?;
     txn.commit().await?;
     Ok(())
