@@ -43,7 +43,7 @@ fn in_department(role: Role) -> bool {
     matches!(role, Role::DepartmentManager | Role::Physician | Role::Nurse | Role::Staff)
 }
 
-enum DbGuard {
+pub enum DbGuard {
     Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -123,7 +123,7 @@ async fn sweep_stale_databases(admin: &DatabaseConnection) {
 }
 
 /// A fresh, migrated database: (URL, connection, guard that removes it).
-async fn fresh_database() -> (String, DatabaseConnection, DbGuard) {
+pub async fn fresh_database() -> (String, DatabaseConnection, DbGuard) {
     if let Some(admin_url) = std::env::var("PX360_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         let admin = px360::db::connect(&admin_url).await.expect("connect to PX360_TEST_DATABASE_URL");
         sweep_stale_databases(&admin).await;
