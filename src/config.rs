@@ -60,6 +60,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Seconds after which a worker or scheduler heartbeat counts as stale in `/health/`.
     pub heartbeat_stale_seconds: i64,
+    /// How long a claimed job belongs to its worker before a sweep gives it to another (a worker
+    /// killed mid-job is recovered after this). Longer than the 60 s job timeout.
+    pub job_lease_seconds: i64,
     /// Worker concurrency per queue: `events=8,notifications=4,sla=2,analytics=1,default=4`.
     pub worker_concurrency: String,
     /// The cron table (`name = "sec min hour day month weekday"`, Riyadh time); blank disables.
@@ -85,6 +88,7 @@ impl Default for Config {
             lockout_minutes: 15,
             secure_cookies: false,
             heartbeat_stale_seconds: 120,
+            job_lease_seconds: 300,
             worker_concurrency: "events=8,notifications=4,sla=2,analytics=1,default=4".into(),
             schedules: crate::jobs::scheduler::default_schedules(),
             notifications: Default::default(),
@@ -164,6 +168,7 @@ impl Config {
             ("PX360_LOCKOUT_THRESHOLD", i64::from(self.lockout_threshold)),
             ("PX360_LOCKOUT_MINUTES", self.lockout_minutes),
             ("PX360_HEARTBEAT_STALE_SECONDS", self.heartbeat_stale_seconds),
+            ("PX360_JOB_LEASE_SECONDS", self.job_lease_seconds),
         ];
         crate::jobs::worker::parse_concurrency(&self.worker_concurrency)
             .map_err(|e| invalid("PX360_WORKER_CONCURRENCY", e))?;

@@ -14,8 +14,6 @@ use super::handlers::{JobError, run};
 use super::queue::{self, Claimed};
 use crate::app::AppState;
 
-/// How long a claimed job is ours before another worker may take it back.
-pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// Longest a single attempt may run.
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 /// Poll interval when no wake-up arrives.
@@ -31,7 +29,8 @@ async fn run_one(state: &AppState, claimed: &Claimed) -> Result<(), JobError> {
 
 /// Processes one claimed batch; returns how many jobs it handled.
 pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: u64) -> anyhow::Result<usize> {
-    let claimed = queue::claim(&state.db, queue, worker, limit, LEASE).await?;
+    let lease = chrono::TimeDelta::seconds(state.config.job_lease_seconds);
+    let claimed = queue::claim(&state.db, queue, worker, limit, lease).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
@@ -95,8 +94,9 @@ pub async fn run_queue(
     }
 }
 
-/// Recovers jobs of dead workers every 30 s until `stop`.
+/// Recovers jobs of dead workers until `stop`, every 30 s (or a third of the lease if shorter).
 pub async fn sweep_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs((state.config.job_lease_seconds.max(3) / 3).min(30) as u64);
     loop {
         match queue::sweep_expired(&state.db).await {
             Ok(n) if n > 0 => tracing::warn!(recovered = n, "jobs of a stopped worker returned to the queue"),
@@ -105,7 +105,7 @@ pub async fn sweep_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = stop.changed() => break,
-            () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            () = tokio::time::sleep(every) => {}
         }
     }
 }
