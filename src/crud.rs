@@ -136,6 +136,10 @@ pub trait Resource: Send + Sync + 'static {
     fn row(view: &Self::View, lang: crate::i18n::Lang) -> Vec<(String, String)>;
     fn id_of(view: &Self::View) -> Uuid;
     fn title_of(view: &Self::View, lang: crate::i18n::Lang) -> String;
+    /// Links shown on the detail page besides edit and delete: (locale key, href).
+    fn extra_links(_view: &Self::View) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// Overlays `patch` (an object) on `base` (an object): the merged body of a partial update.

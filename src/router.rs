@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::crud::Resource;
 use crate::domains::accounts::{self, users::Users};
 use crate::domains::audit;
+use crate::domains::notifications;
 use crate::domains::organizations::{
     self, departments::Departments, hospitals::Hospitals, orgs::Organizations, patients::Patients, staff::Staff,
 };
@@ -88,6 +89,26 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::jobs::pages::api_list))
         .routes(routes!(crate::jobs::pages::api_retry))
         .routes(routes!(crate::jobs::pages::api_schedules))
+        // ---- notifications ----
+        .routes(routes!(notifications::api::messages_list, notifications::api::messages_send))
+        .routes(routes!(notifications::api::messages_get))
+        .routes(routes!(notifications::api::templates_list, notifications::api::templates_create))
+        .routes(routes!(notifications::api::templates_preview))
+        .routes(routes!(
+            notifications::api::templates_get,
+            notifications::api::templates_update,
+            notifications::api::templates_delete
+        ))
+        .routes(routes!(notifications::api::opt_outs_list, notifications::api::opt_outs_create))
+        .routes(routes!(notifications::api::opt_outs_delete))
+        // Provider callbacks: public, signature-checked, not part of the documented client API.
+        .route(notifications::webhooks::TWILIO_PATH, post(notifications::webhooks::twilio))
+        .route(notifications::webhooks::UNIFONIC_PATH, post(notifications::webhooks::unifonic))
+        .route(
+            notifications::webhooks::WHATSAPP_PATH,
+            get(notifications::webhooks::whatsapp_verify).post(notifications::webhooks::whatsapp),
+        )
+        // ---- end notifications ----
         .split_for_parts()
 }
 
@@ -112,6 +133,24 @@ fn pages() -> Router<AppState> {
         .route("/audit/", get(audit::pages::audit_log))
         .route("/admin/jobs/", get(crate::jobs::pages::jobs_page))
         .route("/admin/jobs/{id}/retry/", post(crate::jobs::pages::retry_page))
+        // ---- notifications ----
+        .route("/notifications/outbox/", get(notifications::pages::outbox))
+        .route("/notifications/outbox/{id}/", get(notifications::pages::message))
+        .route("/notifications/templates/", get(notifications::pages::templates_list))
+        .route(
+            "/notifications/templates/new/",
+            get(notifications::pages::template_new).post(notifications::pages::template_create),
+        )
+        .route(
+            "/notifications/templates/{id}/",
+            get(notifications::pages::template_edit).post(notifications::pages::template_update),
+        )
+        .route("/notifications/templates/{id}/delete/", post(notifications::pages::template_delete))
+        .route(
+            "/organizations/patients/{id}/messages/",
+            get(notifications::pages::patient_messages).post(notifications::pages::patient_send),
+        )
+        // ---- end notifications ----
         .merge(crud::<Hospitals>("/organizations/hospitals"))
         .merge(crud::<Departments>("/organizations/departments"))
         .merge(crud::<Organizations>("/organizations/organizations"))

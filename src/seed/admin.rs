@@ -74,6 +74,8 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
                 "standard departments: {} {verb} created, {} {verb} updated, {} unchanged",
                 o.created, o.updated, o.unchanged
             );
+            let t = crate::seed::reference::seed_notification_templates(&state.db, dry_run).await?;
+            println!("notification templates: {} {verb} created, {} unchanged", t.created, t.unchanged);
         }
         Admin::SeedDemo => {
             let created = crate::seed::demo::seed_if_empty(state).await?;

@@ -102,6 +102,8 @@ fn phone(rng: &mut StdRng) -> String {
 /// Seeds the demo data set if the database has no hospital yet; returns whether it did.
 pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     let db = &state.db;
+    // Templates first and every time: idempotent, and a demo database from an older version gets them.
+    crate::seed::reference::seed_notification_templates(db, false).await?;
     if hospital::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -143,6 +145,9 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
             status: Set("active".into()),
             default_language: Set("ar".into()),
             auto_create_action_on_complaint: Set(false),
+            quiet_hours_start: Set(22),
+            quiet_hours_end: Set(8),
+            survey_throttle_days: Set(7),
             created_at: Set(at),
             updated_at: Set(at),
             deleted_at: Set(None),

@@ -81,3 +81,61 @@ pub async fn seed_departments(
     }
     Ok(outcome)
 }
+
+/// The default notification templates: (code, language, email subject, body). Each is seeded for
+/// sms, whatsapp and email.
+pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
+    ("test_message", "en", "PX360 test message", "PX360 test message for {{patient_name}} from {{hospital_name}}."),
+    (
+        "test_message",
+        "ar",
+        "رسالة تجريبية من PX360",
+        "رسالة تجريبية من PX360 إلى {{patient_name}} من {{hospital_name}}.",
+    ),
+    (
+        "survey_invitation",
+        "en",
+        "How was your visit?",
+        "{{hospital_name}}: please tell us about your visit: {{survey_url}}",
+    ),
+    ("survey_invitation", "ar", "كيف كانت زيارتك؟", "{{hospital_name}}: يسعدنا أن تخبرنا عن زيارتك: {{survey_url}}"),
+];
+
+/// Creates the default templates that do not exist yet (never overwrites an edited one).
+pub async fn seed_notification_templates(db: &DatabaseConnection, dry_run: bool) -> anyhow::Result<Outcome> {
+    use crate::domains::notifications::model::template;
+    let mut outcome = Outcome::default();
+    for (code, language, subject, body) in DEFAULT_TEMPLATES {
+        for channel in ["sms", "whatsapp", "email"] {
+            let exists = template::Entity::find()
+                .filter(template::Column::Code.eq(*code))
+                .filter(template::Column::Channel.eq(channel))
+                .filter(template::Column::Language.eq(*language))
+                .one(db)
+                .await?
+                .is_some();
+            if exists {
+                outcome.unchanged += 1;
+                continue;
+            }
+            outcome.created += 1;
+            if !dry_run {
+                let at = now();
+                template::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    code: Set((*code).into()),
+                    channel: Set(channel.into()),
+                    language: Set((*language).into()),
+                    subject: Set(if channel == "email" { (*subject).into() } else { String::new() }),
+                    body: Set((*body).into()),
+                    is_active: Set(true),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+    }
+    Ok(outcome)
+}

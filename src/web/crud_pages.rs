@@ -71,6 +71,8 @@ pub struct DetailPage {
     pub id: String,
     pub cells: Vec<Cell>,
     pub can_edit: bool,
+    /// Related pages: (label, href).
+    pub links: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -294,9 +296,11 @@ pub async fn detail<R: Resource>(
             cells.push(Cell { label: lang.t(&format!("field-{k}")), value });
         }
     }
+    let links = R::extra_links(&view).into_iter().map(|(key, href)| (lang.t(key), href)).collect();
     render(
         StatusCode::OK,
         &DetailPage {
+            links,
             heading: R::title_of(&view, lang),
             id: id.to_string(),
             can_edit: page.actor.role.may(R::MANAGE),

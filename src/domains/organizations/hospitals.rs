@@ -46,6 +46,37 @@ pub struct HospitalInput {
     pub default_language: Option<String>,
     /// Open a PX action automatically for each new complaint.
     pub auto_create_action_on_complaint: Option<bool>,
+    /// Quiet hours start, hour 0–23 Riyadh time (default 22): patient messages wait until the end.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i32>)]
+    pub quiet_hours_start: Option<i32>,
+    /// Quiet hours end, hour 0–23 (default 8). Equal to the start: no quiet hours.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i32>)]
+    pub quiet_hours_end: Option<i32>,
+    /// At most one survey per patient in this many days, 0–365 (default 7; 0: no limit).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i32>)]
+    pub survey_throttle_days: Option<i32>,
+}
+
+/// A whole number given as a JSON number or as a string (forms post strings); blank is absent.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Int(n)) => i32::try_from(n).map(Some).map_err(|_| D::Error::custom("number out of range")),
+        Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Text(s)) => {
+            s.trim().parse::<i32>().map(Some).map_err(|_| D::Error::custom("a whole number is required"))
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,6 +95,9 @@ pub struct HospitalView {
     pub status: String,
     pub default_language: String,
     pub auto_create_action_on_complaint: bool,
+    pub quiet_hours_start: i32,
+    pub quiet_hours_end: i32,
+    pub survey_throttle_days: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -85,6 +119,9 @@ impl From<hospital::Model> for HospitalView {
             status: m.status,
             default_language: m.default_language,
             auto_create_action_on_complaint: m.auto_create_action_on_complaint,
+            quiet_hours_start: m.quiet_hours_start,
+            quiet_hours_end: m.quiet_hours_end,
+            survey_throttle_days: m.survey_throttle_days,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -106,6 +143,9 @@ fn input_of(m: &hospital::Model) -> HospitalInput {
         status: Some(m.status.clone()),
         default_language: Some(m.default_language.clone()),
         auto_create_action_on_complaint: Some(m.auto_create_action_on_complaint),
+        quiet_hours_start: Some(m.quiet_hours_start),
+        quiet_hours_end: Some(m.quiet_hours_end),
+        survey_throttle_days: Some(m.survey_throttle_days),
     }
 }
 
@@ -152,6 +192,16 @@ async fn save(
     let status = choice(&mut errors, "status", input.status.as_deref(), STATUSES, "active");
     let default_language = choice(&mut errors, "default_language", input.default_language.as_deref(), LANGUAGES, "ar");
     let auto_create_action_on_complaint = input.auto_create_action_on_complaint.unwrap_or(false);
+    let mut bounded = |field: &str, value: Option<i32>, default: i32, max: i32| {
+        let v = value.unwrap_or(default);
+        if !(0..=max).contains(&v) {
+            errors.add(field, format!("Ensure this value is between 0 and {max}."));
+        }
+        v
+    };
+    let quiet_hours_start = bounded("quiet_hours_start", input.quiet_hours_start, 22, 23);
+    let quiet_hours_end = bounded("quiet_hours_end", input.quiet_hours_end, 8, 23);
+    let survey_throttle_days = bounded("survey_throttle_days", input.survey_throttle_days, 7, 365);
     check_organization(&state.db, &mut errors, "organization_id", input.organization_id).await?;
     let id = existing.as_ref().map(|e| e.id);
     if !code.is_empty() {
@@ -178,6 +228,9 @@ async fn save(
         status: Set(status),
         default_language: Set(default_language),
         auto_create_action_on_complaint: Set(auto_create_action_on_complaint),
+        quiet_hours_start: Set(quiet_hours_start),
+        quiet_hours_end: Set(quiet_hours_end),
+        survey_throttle_days: Set(survey_throttle_days),
         updated_at: Set(at),
         ..Default::default()
     };
@@ -222,6 +275,9 @@ impl Resource for Hospitals {
             field("status", FieldKind::Choice(STATUSES, "status"), false),
             field("default_language", FieldKind::Choice(LANGUAGES, "language"), false),
             field("auto_create_action_on_complaint", FieldKind::Checkbox, false),
+            field("quiet_hours_start", FieldKind::Text, false),
+            field("quiet_hours_end", FieldKind::Text, false),
+            field("survey_throttle_days", FieldKind::Text, false),
         ];
         F
     }

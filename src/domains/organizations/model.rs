@@ -52,6 +52,11 @@ pub mod hospital {
         pub status: String,
         pub default_language: String,
         pub auto_create_action_on_complaint: bool,
+        /// Quiet hours (Riyadh time, 0–23): patient messages wait from start to end; equal means none.
+        pub quiet_hours_start: i32,
+        pub quiet_hours_end: i32,
+        /// At most one survey message per patient in this many days (0: no cap).
+        pub survey_throttle_days: i32,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub deleted_at: Option<DateTimeUtc>,

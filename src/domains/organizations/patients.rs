@@ -348,4 +348,7 @@ impl Resource for Patients {
     fn title_of(v: &PatientView, lang: Lang) -> String {
         format!("{} · {}", v.mrn, v.name(lang))
     }
+    fn extra_links(v: &PatientView) -> Vec<(&'static str, String)> {
+        vec![("notif-patient-messages", format!("/organizations/patients/{}/messages/", v.id))]
+    }
 }
