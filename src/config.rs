@@ -58,6 +58,9 @@ pub struct Config {
     pub lockout_minutes: i64,
     /// Set `Secure` on cookies (turn on behind HTTPS).
     pub secure_cookies: bool,
+    /// Take client addresses from `X-Forwarded-For` (its last hop): only behind a reverse proxy
+    /// that sets it, or clients could choose their address and escape per-IP limits.
+    pub trust_forwarded_for: bool,
     /// Seconds after which a worker or scheduler heartbeat counts as stale in `/health/`.
     pub heartbeat_stale_seconds: i64,
     /// How long a claimed job belongs to its worker before a sweep gives it to another (a worker
@@ -87,6 +90,7 @@ impl Default for Config {
             lockout_threshold: 5,
             lockout_minutes: 15,
             secure_cookies: false,
+            trust_forwarded_for: false,
             heartbeat_stale_seconds: 120,
             job_lease_seconds: 300,
             worker_concurrency: "events=8,notifications=4,sla=2,analytics=1,default=4".into(),

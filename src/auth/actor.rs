@@ -23,10 +23,12 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    pub fn from_headers(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Self {
+    /// `trust_forwarded_for`: take the client address from `X-Forwarded-For` (its last hop, the one
+    /// our proxy added) — only behind a proxy that sets it, or any client could pick its address.
+    pub fn from_headers(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, trust_forwarded_for: bool) -> Self {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let forwarded = header("x-forwarded-for").split(',').next().unwrap_or_default().trim();
-        let ip = if forwarded.is_empty() {
+        let forwarded = header("x-forwarded-for").split(',').next_back().unwrap_or_default().trim();
+        let ip = if forwarded.is_empty() || !trust_forwarded_for {
             peer.map(|p| p.ip().to_string()).unwrap_or_default()
         } else {
             forwarded.to_owned()
@@ -39,11 +41,11 @@ impl RequestMeta {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-        Ok(RequestMeta::from_headers(&parts.headers, peer))
+        Ok(RequestMeta::from_headers(&parts.headers, peer, state.config.trust_forwarded_for))
     }
 }
 
