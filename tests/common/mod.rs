@@ -205,6 +205,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the configuration adjusted first (e.g. notification providers).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let (url, db, guard) = fresh_database().await;
         px360::db::migrate(&db).await.expect("migrate");
@@ -276,7 +281,9 @@ impl TestApp {
         row.manager_id = Set(Some(users["department_manager"].id));
         row.update(&db).await.expect("set manager");
 
-        let state = AppState::new(db, test_config(&url), px360::platform::metrics_handle()).expect("app state");
+        let mut config = test_config(&url);
+        configure(&mut config);
+        let state = AppState::new(db, config, px360::platform::metrics_handle()).expect("app state");
         let app = px360::router::app(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");

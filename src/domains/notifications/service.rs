@@ -35,8 +35,12 @@ use crate::jobs::{Enqueue, Job, Queue};
 
 /// Provider calls per message before it is marked failed (the job's own maximum).
 pub const MAX_ATTEMPTS: i32 = 5;
-/// A message left `sending` this long belongs to an attempt that died (jobs time out at 60 s).
-const SENDING_STALE: Duration = Duration::seconds(90);
+/// How long a message may stay `sending` before it counts as abandoned by an attempt that died:
+/// the job lease (after which the queue itself gives the job to another worker), capped at 90 s
+/// (attempts time out at 60 s) and at least 5 s.
+fn sending_stale(state: &AppState) -> Duration {
+    Duration::seconds(state.config.job_lease_seconds.clamp(5, 90))
+}
 
 /// A message to queue.
 #[derive(Debug, Clone, Default)]
@@ -116,12 +120,16 @@ async fn last_survey(
 }
 
 /// The opt-out of `address` on `channel`, if any.
-pub async fn opted_out(db: &impl ConnectionTrait, channel: &str, address: &str) -> AppResult<Option<opt_out::Model>> {
-    Ok(opt_out::Entity::find()
+pub async fn opted_out(
+    db: &impl ConnectionTrait,
+    channel: &str,
+    address: &str,
+) -> Result<Option<opt_out::Model>, sea_orm::DbErr> {
+    opt_out::Entity::find()
         .filter(opt_out::Column::Channel.eq(channel))
         .filter(opt_out::Column::Address.eq(address))
         .one(db)
-        .await?)
+        .await
 }
 
 /// Queues one message, checking the contact rules first. Returns the row: `queued`, or `failed`
@@ -290,14 +298,31 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
         return Err(JobError::Permanent(format!("message {id} does not exist")));
     };
     let at = now();
+    let stale = sending_stale(state);
     match msg.status.as_str() {
         "queued" | "held" => {}
-        "sending" if msg.updated_at > at - SENDING_STALE => {
+        "sending" if msg.updated_at > at - stale => {
             // Another attempt holds it; come back later to see how it ended.
             return Err(JobError::Retry(format!("message {id} is being sent by another attempt")));
         }
         "sending" => {} // its attempt died: take it over
         _ => return Ok(()),
+    }
+
+    // An opt-out that arrived after the message was queued (or while it was held) still counts.
+    if msg.status != "sending" && opted_out(db, &msg.channel, &msg.recipient).await?.is_some() {
+        let done = message::Entity::update_many()
+            .col_expr(message::Column::Status, Expr::value("suppressed"))
+            .col_expr(message::Column::SuppressionReason, Expr::value(format!("opted out of {}", msg.channel)))
+            .col_expr(message::Column::UpdatedAt, Expr::value(at))
+            .filter(message::Column::Id.eq(id))
+            .filter(message::Column::Status.is_in(["queued", "held"]))
+            .exec(db)
+            .await?;
+        if done.rows_affected == 1 {
+            count(&msg.channel, "suppressed");
+        }
+        return Ok(());
     }
 
     // Quiet hours: hold the message and come back when the window ends.
@@ -333,9 +358,7 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
 
     // Claim: one conditional UPDATE, so concurrent deliveries of the same message cannot both win.
     let claimable = Condition::any().add(message::Column::Status.is_in(["queued", "held"])).add(
-        Condition::all()
-            .add(message::Column::Status.eq("sending"))
-            .add(message::Column::UpdatedAt.lte(at - SENDING_STALE)),
+        Condition::all().add(message::Column::Status.eq("sending")).add(message::Column::UpdatedAt.lte(at - stale)),
     );
     let claimed = message::Entity::update_many()
         .col_expr(message::Column::Status, Expr::value("sending"))
