@@ -213,9 +213,26 @@ async fn every_role_gets_the_status_the_access_matrix_gives_it_on_every_api_rout
         (Method::GET, "/api/admin/jobs/".into(), Some(ManageSystem), StatusCode::OK),
         (Method::GET, "/api/admin/schedules/".into(), Some(ManageSystem), StatusCode::OK),
         (Method::POST, format!("/api/admin/jobs/{no_job}/retry/"), Some(ManageSystem), StatusCode::NOT_FOUND),
+        (Method::GET, "/api/notifications/messages/".into(), Some(ViewPatients), StatusCode::OK),
+        (Method::GET, format!("/api/notifications/messages/{no_job}/"), Some(ViewPatients), StatusCode::NOT_FOUND),
+        (Method::POST, "/api/notifications/messages/".into(), Some(ManagePatients), StatusCode::BAD_REQUEST),
+        (Method::GET, "/api/notifications/templates/".into(), Some(ViewPatients), StatusCode::OK),
+        (Method::GET, format!("/api/notifications/templates/{no_job}/"), Some(ViewPatients), StatusCode::NOT_FOUND),
+        (Method::POST, "/api/notifications/templates/".into(), Some(ManageSystem), StatusCode::BAD_REQUEST),
+        (Method::PATCH, format!("/api/notifications/templates/{no_job}/"), Some(ManageSystem), StatusCode::NOT_FOUND),
+        (Method::DELETE, format!("/api/notifications/templates/{no_job}/"), Some(ManageSystem), StatusCode::NOT_FOUND),
+        (Method::POST, "/api/notifications/templates/preview/".into(), Some(ViewPatients), StatusCode::BAD_REQUEST),
+        (Method::GET, "/api/notifications/opt-outs/".into(), Some(ViewPatients), StatusCode::OK),
+        (Method::POST, "/api/notifications/opt-outs/".into(), Some(ManagePatients), StatusCode::BAD_REQUEST),
+        (Method::DELETE, format!("/api/notifications/opt-outs/{no_job}/"), Some(ManagePatients), StatusCode::NOT_FOUND),
     ];
+    // POST and PATCH carry an empty object: a permitted caller gets the validation error.
+    let send = |method: &Method, path: &str| {
+        let req = app.client.request(method.clone(), app.url(path));
+        if matches!(*method, Method::POST | Method::PATCH) { req.json(&json!({})) } else { req }
+    };
     for (method, path, _, _) in &routes {
-        let (status, body) = json(app.client.request(method.clone(), app.url(path)).send().await.unwrap()).await;
+        let (status, body) = json(send(method, path).send().await.unwrap()).await;
         c.expect("anonymous", format!("{method} {path}"), status, StatusCode::UNAUTHORIZED, &body);
     }
 
@@ -328,7 +345,7 @@ async fn every_role_gets_the_status_the_access_matrix_gives_it_on_every_api_rout
             continue;
         }
         for (method, path, permission, ok) in &routes {
-            let resp = app.client.request(method.clone(), app.url(path)).bearer_auth(&token).send().await.unwrap();
+            let resp = send(method, path).bearer_auth(&token).send().await.unwrap();
             let (status, body) = json(resp).await;
             let want = if permission.is_none_or(|p| role.may(p)) { *ok } else { StatusCode::FORBIDDEN };
             c.expect(who, format!("{method} {path}"), status, want, &body);
