@@ -280,6 +280,9 @@ async fn a_malformed_id_answers_404_with_a_json_body() {
         (reqwest::Method::GET, "/api/organizations/hospitals/x/"),
         (reqwest::Method::GET, "/api/physicians/not-a-uuid/"),
         (reqwest::Method::POST, "/api/admin/jobs/not-a-uuid/retry/"),
+        (reqwest::Method::GET, "/api/notifications/messages/not-a-uuid/"),
+        (reqwest::Method::PATCH, "/api/notifications/templates/not-a-uuid/"),
+        (reqwest::Method::DELETE, "/api/notifications/opt-outs/not-a-uuid/"),
     ] {
         let (status, body) = f.raw(method.clone(), path, "application/json", b"{}".to_vec()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");

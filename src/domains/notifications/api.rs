@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, Select, TransactionTrait};
@@ -25,7 +25,7 @@ use crate::domains::organizations::model::patient;
 use crate::domains::organizations::rules::mask;
 use crate::error::{AppResult, FieldErrors, invalid, not_found};
 use crate::http::openapi::ErrorBody;
-use crate::http::{ApiJson, ListParams, Page, pagination};
+use crate::http::{ApiJson, IdPath, ListParams, Page, pagination};
 
 /// One message: what was sent (or why not), to whom, and how it went.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -129,6 +129,23 @@ pub async fn list_messages(state: &AppState, actor: &Actor, query: &ListQuery) -
     let allowed = [("created_at", C::CreatedAt), ("status", C::Status), ("channel", C::Channel)];
     select = pagination::order(select, &query.params, &allowed, (C::CreatedAt, Order::Desc))?;
     Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(|m| MessageView::of(actor, m)))
+}
+
+/// Messages per (channel, status) in the actor's scope, for the outbox summary.
+pub async fn status_counts(state: &AppState, actor: &Actor) -> AppResult<Vec<(String, String, i64)>> {
+    use sea_orm::QuerySelect;
+    actor.require(state, Permission::ViewPatients).await?;
+    Ok(actor
+        .scoped(message::Entity::find(), message::Column::HospitalId)
+        .select_only()
+        .column(message::Column::Channel)
+        .column(message::Column::Status)
+        .column_as(message::Column::Id.count(), "n")
+        .group_by(message::Column::Channel)
+        .group_by(message::Column::Status)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
 }
 
 pub async fn get_message(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<MessageView> {
@@ -358,7 +375,7 @@ pub async fn messages_send(
 pub async fn messages_get(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> AppResult<Json<MessageView>> {
     Ok(Json(get_message(&state, &actor, id).await?))
 }
@@ -392,7 +409,7 @@ pub async fn templates_create(
 pub async fn templates_get(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> AppResult<Json<TemplateView>> {
     Ok(Json(templates::get(&state, &actor, id).await?))
 }
@@ -403,7 +420,7 @@ pub async fn templates_get(
 pub async fn templates_update(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> AppResult<Json<TemplateView>> {
     Ok(Json(templates::update(&state, &actor, id, body).await?))
@@ -415,7 +432,7 @@ pub async fn templates_update(
 pub async fn templates_delete(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> AppResult<StatusCode> {
     templates::delete(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -464,7 +481,7 @@ pub async fn opt_outs_create(
 pub async fn opt_outs_delete(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    IdPath(id): IdPath,
 ) -> AppResult<StatusCode> {
     delete_opt_out(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
