@@ -1176,6 +1176,8 @@ async fn the_outbox_templates_and_patient_pages_work_in_both_languages() {
             }
         }
     }
+    let outbox = client.get(e.app.url("/notifications/outbox/")).send().await.unwrap().text().await.unwrap();
+    assert!(outbox.contains("id=\"status-summary\"") && outbox.contains("?status=sent"), "counts per status");
     // The outbox is in the navigation of roles that see patients only.
     let home = client.get(e.app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("href=\"/notifications/outbox/\""));

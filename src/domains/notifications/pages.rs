@@ -13,7 +13,7 @@ use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::api::{MessageView, get_message, list_messages, send};
+use super::api::{MessageView, get_message, list_messages, send, status_counts};
 use super::model::template;
 use super::rules;
 use super::templates::{self, PreviewInput, TemplateInput};
@@ -110,10 +110,21 @@ fn options(values: &[&str], prefix: &str, selected: &str, lang: Lang) -> Vec<Opt
         .collect()
 }
 
+/// One status in the outbox summary: how many messages, per channel.
+pub struct StatusSummary {
+    pub status: String,
+    pub label: String,
+    pub badge: &'static str,
+    pub total: i64,
+    /// (channel label, count)
+    pub channels: Vec<(String, i64)>,
+}
+
 #[derive(Template)]
 #[template(path = "notifications/outbox.html")]
 struct OutboxPage {
     chrome: Chrome,
+    summary: Vec<StatusSummary>,
     rows: Vec<MessageRow>,
     count: u64,
     channels: Vec<Opt>,
@@ -128,9 +139,31 @@ pub async fn outbox(State(state): State<AppState>, page: PageActor, uri: Origina
     let result = list_messages(&state, &page.actor, &query).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "nav-outbox").await?;
     let lang = chrome.lang;
+    let counts = status_counts(&state, &page.actor).await?;
+    let summary = rules::STATUSES
+        .iter()
+        .filter_map(|status| {
+            let channels: Vec<(String, i64)> = rules::CHANNELS
+                .iter()
+                .filter_map(|channel| {
+                    let n: i64 = counts.iter().filter(|(c, s, _)| c == channel && s == status).map(|(_, _, n)| n).sum();
+                    (n > 0).then(|| (lang.t(&format!("channel-{channel}")), n))
+                })
+                .collect();
+            let total = channels.iter().map(|(_, n)| n).sum();
+            (total > 0).then(|| StatusSummary {
+                status: (*status).to_owned(),
+                label: lang.t(&format!("notif-status-{status}")),
+                badge: badge(status),
+                total,
+                channels,
+            })
+        })
+        .collect();
     render(
         StatusCode::OK,
         &OutboxPage {
+            summary,
             rows: result.results.iter().map(|m| MessageRow::of(m, lang)).collect(),
             count: result.count,
             channels: options(rules::CHANNELS, "channel", query.filter("channel").unwrap_or_default(), lang),
