@@ -100,6 +100,34 @@ impl Default for Config {
     }
 }
 
+/// Variables as a nested object of strings. Figment's own `Env` would parse `+966…` or `0123` as
+/// numbers (and lose the `+` or the zero); with strings, `extract_lossy` turns a value into a number
+/// or boolean only where the field wants one.
+fn strings_object(vars: &[(String, String)]) -> serde_json::Value {
+    fn insert(map: &mut serde_json::Map<String, serde_json::Value>, parts: &[&str], value: &str) {
+        match parts {
+            [] => {}
+            [last] => {
+                map.insert((*last).to_owned(), serde_json::Value::String(value.to_owned()));
+            }
+            [first, rest @ ..] => {
+                let entry = map.entry((*first).to_owned()).or_insert_with(|| serde_json::json!({}));
+                if !entry.is_object() {
+                    *entry = serde_json::json!({});
+                }
+                if let Some(inner) = entry.as_object_mut() {
+                    insert(inner, rest, value);
+                }
+            }
+        }
+    }
+    let mut root = serde_json::Map::new();
+    for (key, value) in vars {
+        insert(&mut root, &key.split('.').collect::<Vec<_>>(), value);
+    }
+    serde_json::Value::Object(root)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -116,12 +144,17 @@ impl Config {
     /// Loads defaults < `px360.toml` (or `PX360_CONFIG`) < `PX360_*` variables.
     pub fn load() -> Result<Self, ConfigError> {
         let file = std::env::var("PX360_CONFIG").unwrap_or_else(|_| "px360.toml".into());
+        let env = Env::prefixed("PX360_").ignore(&["config", "log", "test_database_url", "test_redis_url"]).split("__");
+        let vars: Vec<(String, String)> = env.iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect();
+        Self::from_sources(Toml::file(file), &vars)
+    }
+
+    /// Defaults < `file` < variables (already stripped of `PX360_`, nested with `.`).
+    fn from_sources(file: figment::providers::Data<Toml>, vars: &[(String, String)]) -> Result<Self, ConfigError> {
         Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(file))
-            .merge(
-                Env::prefixed("PX360_").ignore(&["config", "log", "test_database_url", "test_redis_url"]).split("__"),
-            )
-            .extract::<Config>()
+            .merge(file)
+            .merge(Serialized::defaults(strings_object(vars)))
+            .extract_lossy::<Config>()
             .map_err(|e| ConfigError::Load(Box::new(e)))
     }
 
@@ -224,6 +257,26 @@ mod tests {
         assert!(err.contains("PX360_SECRET_KEY"), "{err}");
         c.secret_key = Secret::new("x".repeat(32));
         assert!(c.validate(false).is_ok());
+    }
+
+    #[test]
+    fn phone_like_values_stay_strings_and_numbers_still_parse() {
+        let vars: Vec<(String, String)> = [
+            ("notifications.twilio_from", "+15005550006"),
+            ("notifications.whatsapp_cloud_phone_number_id", "0123"),
+            ("job_lease_seconds", "42"),
+            ("secure_cookies", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let c = Config::from_sources(Toml::string(""), &vars).unwrap();
+        assert_eq!(c.notifications.twilio_from, "+15005550006");
+        assert_eq!(c.notifications.whatsapp_cloud_phone_number_id, "0123");
+        assert_eq!(c.job_lease_seconds, 42);
+        assert!(c.secure_cookies);
+        let bad = vec![("job_lease_seconds".to_owned(), "soon".to_owned())];
+        assert!(Config::from_sources(Toml::string(""), &bad).is_err());
     }
 
     #[test]
