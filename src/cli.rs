@@ -159,8 +159,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global, embedded)?;
     let _guards = crate::telemetry::init(&config);
     let db = crate::db::connect(&config.database_url).await?;
-    let auto_migrate =
-        matches!(cli.command, Command::Demo | Command::Bench(_)) || (matches!(cli.command, Command::All) && config.is_sqlite());
+    let auto_migrate = matches!(cli.command, Command::Demo | Command::Bench(_))
+        || (matches!(cli.command, Command::All) && config.is_sqlite());
     match &cli.command {
         Command::Migrate => {
             let applied = crate::db::migrate(&db).await?;

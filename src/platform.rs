@@ -125,7 +125,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         queue = status_of("worker");
         scheduler = status_of("scheduler");
     }
-    let redis = state.waker.ping().await.map(|ok| if ok { "ok".to_owned() } else { "error: ConnectionError".to_owned() });
+    let redis =
+        state.waker.ping().await.map(|ok| if ok { "ok".to_owned() } else { "error: ConnectionError".to_owned() });
     let healthy = db == "ok" && queue == "ok" && scheduler == "ok" && redis.as_deref().is_none_or(|r| r == "ok");
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (

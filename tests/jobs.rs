@@ -129,7 +129,8 @@ async fn a_job_of_a_killed_worker_is_recovered_after_its_lease_and_runs_once() {
     let (state, _g) = state(None).await;
     let id = enqueue(&state.db, &Job::Noop { n: 7 }, Enqueue::default()).await.unwrap().unwrap();
     // A worker claims it and dies without finishing.
-    let claimed = queue::claim(&state.db, Queue::Default, "dead-worker", 10, chrono::Duration::seconds(30)).await.unwrap();
+    let claimed =
+        queue::claim(&state.db, Queue::Default, "dead-worker", 10, chrono::Duration::seconds(30)).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(drain(&state, Queue::Default).await, 0, "a leased job is not claimed twice");
     assert_eq!(queue::sweep_expired(&state.db).await.unwrap(), 0, "the lease has not expired yet");

@@ -15,8 +15,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use common::{TestApp, email};
-use px360::auth::Role;
 use px360::auth::Actor;
+use px360::auth::Role;
 use px360::domains::notifications::model::message;
 use px360::domains::notifications::service::{NewMessage, queue_message};
 use px360::domains::organizations::model::hospital;
@@ -39,7 +39,8 @@ async fn twilio_messages(State(fake): State<Fake>, headers: HeaderMap) -> axum::
     // Slow enough for the test to kill the worker while calls are in flight.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let mut calls = fake.lock().unwrap();
-    let sid = calls.effects.entry(key.clone()).or_insert_with(|| format!("SM{}", uuid::Uuid::now_v7().simple())).clone();
+    let sid =
+        calls.effects.entry(key.clone()).or_insert_with(|| format!("SM{}", uuid::Uuid::now_v7().simple())).clone();
     calls.received.push((key, sid.clone()));
     axum::Json(json!({"sid": sid, "status": "queued"}))
 }
@@ -136,11 +137,16 @@ async fn a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
     assert_eq!(calls.effects.len(), ids.len(), "one effect per message");
     for id in &ids {
         let m = message::Entity::find_by_id(*id).one(app.db()).await.unwrap().unwrap();
-        let sid = calls.effects.get(&id.to_string()).unwrap_or_else(|| panic!("message {id} never reached the provider"));
+        let sid =
+            calls.effects.get(&id.to_string()).unwrap_or_else(|| panic!("message {id} never reached the provider"));
         assert_eq!(m.provider_message_id.as_deref(), Some(sid.as_str()), "message {id} records the provider's id");
     }
     // Retried calls after the kill carried the same key, so they produced no new effect.
     assert!(calls.received.len() >= calls.effects.len());
     let jobs = px360::jobs::model::job::Entity::find().all(app.db()).await.unwrap();
-    assert!(jobs.iter().all(|j| j.status == "done"), "{:?}", jobs.iter().map(|j| (&j.status, &j.last_error)).collect::<Vec<_>>());
+    assert!(
+        jobs.iter().all(|j| j.status == "done"),
+        "{:?}",
+        jobs.iter().map(|j| (&j.status, &j.last_error)).collect::<Vec<_>>()
+    );
 }

@@ -53,6 +53,8 @@ pub struct Claimed {
     pub job: Result<Job, String>,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// When the job became due: claim time minus this is the time it waited.
+    pub run_at: DateTime<Utc>,
 }
 
 /// Claims up to `limit` due jobs of `queue` for `worker`, counting the attempt now, under a lease.
@@ -70,7 +72,7 @@ pub async fn claim(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
          WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND status = 'queued' AND run_at <= $3 \
                       ORDER BY run_at LIMIT $5 {lock}) \
-         RETURNING id, payload, attempts, max_attempts"
+         RETURNING id, payload, attempts, max_attempts, run_at"
     );
     let values: Vec<Value> =
         vec![worker.into(), (at + lease).into(), at.into(), queue.as_str().into(), (limit as i64).into()];
@@ -83,6 +85,7 @@ pub async fn claim(
             job: serde_json::from_value::<Job>(payload).map_err(|e| format!("unreadable payload: {e}")),
             attempts: row.try_get("", "attempts")?,
             max_attempts: row.try_get("", "max_attempts")?,
+            run_at: row.try_get("", "run_at")?,
         });
     }
     Ok(claimed)

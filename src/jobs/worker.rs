@@ -35,6 +35,11 @@ pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: 
         return Ok(0);
     }
     let started = Instant::now();
+    let claimed_at = chrono::Utc::now();
+    for c in &claimed {
+        let waited = (claimed_at - c.run_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("job_wait_seconds", "queue" => queue.as_str()).record(waited);
+    }
     let results = join_all(claimed.iter().map(|c| run_one(state, c))).await;
     let mut done = Vec::new();
     for (c, result) in claimed.iter().zip(results) {
