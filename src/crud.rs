@@ -101,8 +101,30 @@ pub trait Resource: Send + Sync + 'static {
     /// The singular noun used in "not found" errors.
     const NOUN: &'static str;
     const VIEW: Permission;
+    /// Permission to update (and, unless `CREATE` says otherwise, to create and delete).
     const MANAGE: Permission;
+    /// Permission to create.
+    const CREATE: Permission = Self::MANAGE;
     type View: Serialize + Send;
+    /// The stored row.
+    type Model: Send + Sync + 'static;
+    /// The write body: every field optional, unknown fields refused.
+    type Input: Serialize + DeserializeOwned + Send + 'static;
+
+    /// A live row in the actor's scope, or 404.
+    fn find(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<Self::Model>> + Send;
+    /// A row as a complete input (the base a partial update is merged onto).
+    fn input_of(model: &Self::Model) -> Self::Input;
+    /// Validates a complete input and writes it, with its audit entry, in one transaction
+    /// (an insert when `existing` is `None`).
+    fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: Self::Input,
+        existing: Option<Self::Model>,
+    ) -> impl Future<Output = AppResult<Self::View>> + Send;
+    /// A row as this actor may see it (e.g. with PII masked).
+    fn to_view(actor: &Actor, model: Self::Model) -> Self::View;
 
     /// Form fields, in order.
     fn fields() -> &'static [FieldSpec];
@@ -116,20 +138,39 @@ pub trait Resource: Send + Sync + 'static {
         actor: &Actor,
         query: &ListQuery,
     ) -> impl Future<Output = AppResult<Page<Self::View>>> + Send;
-    fn get(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<Self::View>> + Send;
+    fn get(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<Self::View>> + Send {
+        async move {
+            actor.require(state, Self::VIEW).await?;
+            Ok(Self::to_view(actor, Self::find(state, actor, id).await?))
+        }
+    }
+
     /// `body` is the JSON object received (or built from a form).
     fn create(
         state: &AppState,
         actor: &Actor,
         body: serde_json::Value,
-    ) -> impl Future<Output = AppResult<Self::View>> + Send;
+    ) -> impl Future<Output = AppResult<Self::View>> + Send {
+        async move {
+            actor.require(state, Self::CREATE).await?;
+            Self::save(state, actor, parse_input(body)?, None).await
+        }
+    }
+
     /// Partial update: keys absent from `body` keep their value, `null` clears.
     fn update(
         state: &AppState,
         actor: &Actor,
         id: Uuid,
         body: serde_json::Value,
-    ) -> impl Future<Output = AppResult<Self::View>> + Send;
+    ) -> impl Future<Output = AppResult<Self::View>> + Send {
+        async move {
+            actor.require(state, Self::MANAGE).await?;
+            let existing = Self::find(state, actor, id).await?;
+            let base = serde_json::to_value(Self::input_of(&existing)).map_err(anyhow::Error::from)?;
+            Self::save(state, actor, parse_input(merge(base, body))?, Some(existing)).await
+        }
+    }
     fn delete(state: &AppState, actor: &Actor, id: Uuid) -> impl Future<Output = AppResult<()>> + Send;
 
     /// The list page's columns: (locale key, value) for one row.

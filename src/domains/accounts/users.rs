@@ -10,7 +10,7 @@ use super::model::user;
 use crate::app::AppState;
 use crate::auth::password::{check_password_policy, hash_password};
 use crate::auth::{Actor, Permission, Role};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::domains::organizations::rules;
 use crate::domains::organizations::service::{check_department, except, now, unique, visible_hospital};
@@ -268,6 +268,29 @@ impl Resource for Users {
     const VIEW: Permission = Permission::ManageUsers;
     const MANAGE: Permission = Permission::ManageUsers;
     type View = UserView;
+    type Model = user::Model;
+    type Input = UserInput;
+
+    async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<user::Model> {
+        find(state, actor, id).await
+    }
+
+    fn input_of(m: &user::Model) -> UserInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: UserInput,
+        existing: Option<user::Model>,
+    ) -> AppResult<UserView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(_actor: &Actor, m: user::Model) -> UserView {
+        m.into()
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -313,23 +336,6 @@ impl Resource for Users {
             [("email", C::Email), ("role", C::Role), ("created_at", C::CreatedAt), ("last_login_at", C::LastLoginAt)];
         select = pagination::order(select, &query.params, &allowed, (C::Email, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<UserView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(find(state, actor, id).await?.into())
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<UserView> {
-        actor.require(state, Self::MANAGE).await?;
-        save(state, actor, parse_input(body)?, None).await
-    }
-
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<UserView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, actor, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        save(state, actor, parse_input(merge(base, body))?, Some(existing)).await
     }
 
     /// Users are deactivated, never deleted: the audit log keeps pointing at them.

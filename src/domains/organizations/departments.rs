@@ -10,7 +10,7 @@ use super::rules;
 use super::service::{check_department, check_user, except, hospital_for_write, now, unique};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::validate::{choice, email, optional, required};
@@ -174,6 +174,29 @@ impl Resource for Departments {
     const VIEW: Permission = Permission::ViewDirectory;
     const MANAGE: Permission = Permission::ManageHospitalData;
     type View = DepartmentView;
+    type Model = department::Model;
+    type Input = DepartmentInput;
+
+    async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<department::Model> {
+        find(state, actor, id).await
+    }
+
+    fn input_of(m: &department::Model) -> DepartmentInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: DepartmentInput,
+        existing: Option<department::Model>,
+    ) -> AppResult<DepartmentView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(_actor: &Actor, m: department::Model) -> DepartmentView {
+        m.into()
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -217,25 +240,6 @@ impl Resource for Departments {
         ];
         select = pagination::order(select, &query.params, &allowed, (C::Code, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<DepartmentView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(find(state, actor, id).await?.into())
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<DepartmentView> {
-        actor.require(state, Self::MANAGE).await?;
-        let input: DepartmentInput = parse_input(body)?;
-        save(state, actor, input, None).await
-    }
-
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<DepartmentView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, actor, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        let input: DepartmentInput = parse_input(merge(base, body))?;
-        save(state, actor, input, Some(existing)).await
     }
 
     async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {

@@ -14,7 +14,7 @@ use super::rules;
 use super::service::{except, now, unique};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::validate::{choice, email, optional, required};
@@ -259,6 +259,30 @@ impl Resource for Hospitals {
     /// Editing settings; creating and deleting hospitals also needs [`Permission::ManageHospitals`].
     const MANAGE: Permission = Permission::ManageHospitalData;
     type View = HospitalView;
+    const CREATE: Permission = Permission::ManageHospitals;
+    type Model = hospital::Model;
+    type Input = HospitalInput;
+
+    async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<hospital::Model> {
+        find(state, actor, id).await
+    }
+
+    fn input_of(m: &hospital::Model) -> HospitalInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: HospitalInput,
+        existing: Option<hospital::Model>,
+    ) -> AppResult<HospitalView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(_actor: &Actor, m: hospital::Model) -> HospitalView {
+        m.into()
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -312,26 +336,6 @@ impl Resource for Hospitals {
         ];
         select = pagination::order(select, &query.params, &allowed, (C::Code, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<HospitalView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(find(state, actor, id).await?.into())
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<HospitalView> {
-        actor.require(state, Permission::ManageHospitals).await?;
-        let input: HospitalInput = parse_input(body)?;
-        save(state, actor, input, None).await
-    }
-
-    /// A hospital admin may edit their own hospital (the scope keeps them to it).
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<HospitalView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, actor, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        let input: HospitalInput = parse_input(merge(base, body))?;
-        save(state, actor, input, Some(existing)).await
     }
 
     async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {

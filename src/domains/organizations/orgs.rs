@@ -11,7 +11,7 @@ use super::rules;
 use super::service::{except, now, unique};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::validate::{choice, email, optional, required};
@@ -154,6 +154,29 @@ impl Resource for Organizations {
     const VIEW: Permission = Permission::ViewDirectory;
     const MANAGE: Permission = Permission::ManageHospitals;
     type View = OrganizationView;
+    type Model = organization::Model;
+    type Input = OrganizationInput;
+
+    async fn find(state: &AppState, _actor: &Actor, id: Uuid) -> AppResult<organization::Model> {
+        find(state, id).await
+    }
+
+    fn input_of(m: &organization::Model) -> OrganizationInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: OrganizationInput,
+        existing: Option<organization::Model>,
+    ) -> AppResult<OrganizationView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(_actor: &Actor, m: organization::Model) -> OrganizationView {
+        m.into()
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -191,25 +214,6 @@ impl Resource for Organizations {
         ];
         select = pagination::order(select, &query.params, &allowed, (C::Code, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<OrganizationView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(find(state, id).await?.into())
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<OrganizationView> {
-        actor.require(state, Self::MANAGE).await?;
-        let input: OrganizationInput = parse_input(body)?;
-        save(state, actor, input, None).await
-    }
-
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<OrganizationView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        let input: OrganizationInput = parse_input(merge(base, body))?;
-        save(state, actor, input, Some(existing)).await
     }
 
     async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {

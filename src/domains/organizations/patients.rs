@@ -12,7 +12,7 @@ use super::rules;
 use super::service::{except, hospital_for_write, now, unique};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::validate::{choice, email, optional};
@@ -242,6 +242,29 @@ impl Resource for Patients {
     const VIEW: Permission = Permission::ViewPatients;
     const MANAGE: Permission = Permission::ManagePatients;
     type View = PatientView;
+    type Model = patient::Model;
+    type Input = PatientInput;
+
+    async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<patient::Model> {
+        find(state, actor, id).await
+    }
+
+    fn input_of(m: &patient::Model) -> PatientInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: PatientInput,
+        existing: Option<patient::Model>,
+    ) -> AppResult<PatientView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(actor: &Actor, m: patient::Model) -> PatientView {
+        view_for(actor, m)
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -298,25 +321,6 @@ impl Resource for Patients {
         ];
         select = pagination::order(select, &query.params, &allowed, (C::Mrn, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(|m| view_for(actor, m)))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<PatientView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(view_for(actor, find(state, actor, id).await?))
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<PatientView> {
-        actor.require(state, Self::MANAGE).await?;
-        let input: PatientInput = parse_input(body)?;
-        save(state, actor, input, None).await
-    }
-
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<PatientView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, actor, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        let input: PatientInput = parse_input(merge(base, body))?;
-        save(state, actor, input, Some(existing)).await
     }
 
     async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {

@@ -11,7 +11,7 @@ use super::rules;
 use super::service::{check_department, except, hospital_for_write, now, unique};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
-use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field, merge, parse_input};
+use crate::crud::{FieldKind, FieldSpec, ListQuery, RefOptions, Resource, field};
 use crate::domains::audit::service::{Entry, record};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::validate::{choice, email, optional, required};
@@ -265,6 +265,29 @@ impl Resource for Staff {
     const VIEW: Permission = Permission::ViewDirectory;
     const MANAGE: Permission = Permission::ManageHospitalData;
     type View = StaffView;
+    type Model = staff::Model;
+    type Input = StaffInput;
+
+    async fn find(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<staff::Model> {
+        find(state, actor, id).await
+    }
+
+    fn input_of(m: &staff::Model) -> StaffInput {
+        input_of(m)
+    }
+
+    async fn save(
+        state: &AppState,
+        actor: &Actor,
+        input: StaffInput,
+        existing: Option<staff::Model>,
+    ) -> AppResult<StaffView> {
+        save(state, actor, input, existing).await
+    }
+
+    fn to_view(_actor: &Actor, m: staff::Model) -> StaffView {
+        m.into()
+    }
 
     fn fields() -> &'static [FieldSpec] {
         const F: &[FieldSpec] = &[
@@ -321,25 +344,6 @@ impl Resource for Staff {
         ];
         select = pagination::order(select, &query.params, &allowed, (C::LastNameEn, Order::Asc))?;
         Ok(pagination::fetch(&state.db, select, &query.params, &query.path).await?.map(Into::into))
-    }
-
-    async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<StaffView> {
-        actor.require(state, Self::VIEW).await?;
-        Ok(find(state, actor, id).await?.into())
-    }
-
-    async fn create(state: &AppState, actor: &Actor, body: serde_json::Value) -> AppResult<StaffView> {
-        actor.require(state, Self::MANAGE).await?;
-        let input: StaffInput = parse_input(body)?;
-        save(state, actor, input, None).await
-    }
-
-    async fn update(state: &AppState, actor: &Actor, id: Uuid, body: serde_json::Value) -> AppResult<StaffView> {
-        actor.require(state, Self::MANAGE).await?;
-        let existing = find(state, actor, id).await?;
-        let base = serde_json::to_value(input_of(&existing)).map_err(anyhow::Error::from)?;
-        let input: StaffInput = parse_input(merge(base, body))?;
-        save(state, actor, input, Some(existing)).await
     }
 
     async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
