@@ -96,6 +96,19 @@ pub enum Admin {
     },
     /// Seed the synthetic demo data set into an empty database.
     SeedDemo,
+    /// Create an API key for a hospital system (printed once; only its hash is stored).
+    CreateApiKey {
+        /// Hospital code.
+        #[arg(long)]
+        hospital: String,
+        /// Source systems the key may post for, comma-separated (his, lab, radiology, pharmacy, moh, chi).
+        #[arg(long)]
+        source: String,
+        #[arg(long, default_value = "integration")]
+        name: String,
+    },
+    /// Seed the event-storm benchmark's data set (hospital BENCH, OPD journey, user bench).
+    SeedBench,
     /// Verify the audit log's hash chains; exits non-zero at the first broken entry.
     VerifyAudit,
     /// Inspect and re-run background jobs.

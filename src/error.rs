@@ -47,6 +47,8 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {1}")]
     Conflict(&'static str, String),
+    #[error("unprocessable: {1}")]
+    Unprocessable(&'static str, String),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -87,6 +89,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(..) => StatusCode::CONFLICT,
+            AppError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -101,7 +104,7 @@ impl AppError {
             AppError::Forbidden(_) => "permission_denied",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::Conflict(code, _) => code,
+            AppError::Conflict(code, _) | AppError::Unprocessable(code, _) => code,
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::RateLimited => "throttled",
@@ -112,7 +115,10 @@ impl AppError {
     pub fn detail(&self) -> String {
         match self {
             AppError::Validation(_) => "Invalid input.".into(),
-            AppError::Unauthorized(_, msg) | AppError::Forbidden(msg) | AppError::Conflict(_, msg) => msg.clone(),
+            AppError::Unauthorized(_, msg)
+            | AppError::Forbidden(msg)
+            | AppError::Conflict(_, msg)
+            | AppError::Unprocessable(_, msg) => msg.clone(),
             AppError::NotFound(what) => format!("No {what} matches the given query."),
             AppError::MethodNotAllowed => "Method not allowed.".into(),
             AppError::PayloadTooLarge => "Request body is too large.".into(),

@@ -86,6 +86,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             organizations::api::patients_api::delete
         ))
         .routes(routes!(audit::api::list))
+        .routes(routes!(
+            crate::domains::integrations::api::create_event,
+            crate::domains::integrations::api::list_events
+        ))
+        .routes(routes!(crate::domains::integrations::api::get_event))
+        .routes(routes!(crate::domains::integrations::api::retry_event))
         .routes(routes!(crate::jobs::pages::api_list))
         .routes(routes!(crate::jobs::pages::api_retry))
         .routes(routes!(crate::jobs::pages::api_schedules))

@@ -6,13 +6,18 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_platform;
 mod m0002_jobs_notifications;
+mod m0003_events_journeys;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_platform::Migration), Box::new(m0002_jobs_notifications::Migration)]
+        vec![
+            Box::new(m0001_platform::Migration),
+            Box::new(m0002_jobs_notifications::Migration),
+            Box::new(m0003_events_journeys::Migration),
+        ]
     }
 }
 

@@ -92,6 +92,12 @@ pub enum Permission {
     SwitchHospital,
     /// Jobs, schedules and other system operations (PX admin only).
     ManageSystem,
+    /// Post integration events with a user token (API keys carry their own binding).
+    PostEvents,
+    /// The integration events list and detail.
+    ViewEvents,
+    /// Process a failed or ignored event again; manage API keys.
+    RetryEvents,
 }
 
 impl Role {
@@ -107,7 +113,8 @@ impl Role {
             ManagePatients => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
             ManageHospitals | SwitchHospital | ManageSystem => self == PxAdmin,
             ManageHospitalData | ManageUsers => matches!(self, PxAdmin | HospitalAdmin),
-            ViewAudit => matches!(self, PxAdmin | HospitalAdmin),
+            ViewAudit | PostEvents | ViewEvents => matches!(self, PxAdmin | HospitalAdmin),
+            RetryEvents => self == PxAdmin,
         }
     }
 }

@@ -2,5 +2,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod integrations;
+pub mod journeys;
 pub mod notifications;
 pub mod organizations;
+pub mod surveys;

@@ -27,6 +27,7 @@ impl From<sea_orm::DbErr> for JobError {
 
 pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job {
+        Job::ProcessInboundEvent { event_id } => crate::domains::journeys::processing::process(state, *event_id).await,
         Job::SendNotification { message_id } => {
             crate::domains::notifications::service::deliver(state, *message_id).await
         }

@@ -51,6 +51,8 @@ impl Queue {
 pub enum Job {
     /// Sends one notification message (by id).
     SendNotification { message_id: Uuid },
+    /// Runs an inbound integration event through the journey pipeline.
+    ProcessInboundEvent { event_id: Uuid },
     /// Verifies the audit log's hash chains.
     VerifyAuditChain,
     /// Deletes finished jobs older than a week and old schedule runs.
@@ -63,6 +65,7 @@ impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::SendNotification { .. } => Queue::Notifications,
+            Job::ProcessInboundEvent { .. } => Queue::Events,
             Job::VerifyAuditChain | Job::PurgeFinishedJobs | Job::Noop { .. } => Queue::Default,
         }
     }
@@ -70,6 +73,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::SendNotification { .. } => "send_notification",
+            Job::ProcessInboundEvent { .. } => "process_inbound_event",
             Job::VerifyAuditChain => "verify_audit_chain",
             Job::PurgeFinishedJobs => "purge_finished_jobs",
             Job::Noop { .. } => "noop",

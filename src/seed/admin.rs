@@ -77,6 +77,19 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             let t = crate::seed::reference::seed_notification_templates(&state.db, dry_run).await?;
             println!("notification templates: {} {verb} created, {} unchanged", t.created, t.unchanged);
         }
+        Admin::CreateApiKey { hospital, source, name } => {
+            let hospital = hospital_by_code(state, &hospital).await?;
+            let (key, row) = crate::seed::bench::create_api_key(&state.db, hospital.id, &source, &name).await?;
+            println!("API key for {} ({}), sources {}:", hospital.code, row.name, row.source_systems);
+            println!("{key}");
+            println!(
+                "Store it now: it is not shown again. Send it as `Authorization: Api-Key <key>` or `X-API-Key: <key>`."
+            );
+        }
+        Admin::SeedBench => {
+            crate::seed::bench::seed(state).await?;
+            println!("bench data ready: hospital BENCH, OPD journey, login bench / bench-pass-123");
+        }
         Admin::SeedDemo => {
             let created = crate::seed::demo::seed_if_empty(state).await?;
             println!("{}", if created { "demo data created" } else { "database not empty; nothing seeded" });

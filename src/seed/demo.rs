@@ -157,6 +157,11 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         hospitals.push(h);
     }
     crate::seed::reference::seed_departments(db, None, false, false).await?;
+    for h in &hospitals {
+        for def in crate::seed::bench::STANDARD_JOURNEYS {
+            crate::seed::bench::seed_journey(db, h.id, def, true).await?;
+        }
+    }
 
     for (h_index, h) in hospitals.iter().enumerate() {
         let departments = department::Entity::find().filter(department::Column::HospitalId.eq(h.id)).all(db).await?;

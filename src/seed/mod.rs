@@ -1,5 +1,6 @@
 //! Reference data, the synthetic demo data set, and the `px360 admin` commands.
 
 pub mod admin;
+pub mod bench;
 pub mod demo;
 pub mod reference;

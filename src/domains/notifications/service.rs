@@ -137,7 +137,20 @@ pub async fn opted_out(
 /// nothing (the caller's mistake, not the patient's).
 pub async fn queue_message(state: &AppState, actor: &Actor, new: NewMessage) -> AppResult<message::Model> {
     actor.require(state, Permission::ManagePatients).await?;
-    let db = &state.db;
+    let saved = queue_message_in(&state.db, actor, new).await?;
+    if saved.status == "queued" {
+        state.waker.wake(Queue::Notifications);
+    }
+    Ok(saved)
+}
+
+/// [`queue_message`] inside the caller's transaction `db` (no permission check: the caller made
+/// it). The caller wakes the notifications queue after committing when the row is `queued`.
+/// Messages the system sends (no user) are not audited one by one: their rows are the record.
+pub async fn queue_message_in<C>(db: &C, actor: &Actor, new: NewMessage) -> AppResult<message::Model>
+where
+    C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait,
+{
     let mut errors = crate::error::FieldErrors::new();
     let channel = new.channel.trim().to_owned();
     if !rules::CHANNELS.contains(&channel.as_str()) {
@@ -280,13 +293,12 @@ pub async fn queue_message(state: &AppState, actor: &Actor, new: NewMessage) -> 
         )
         .await?;
     }
-    let details = serde_json::json!({"channel": channel, "template_code": saved.template_code, "status": status, "category": saved.category});
-    record(&txn, actor, Entry::new("send", "message", id).hospital(Some(hospital_id)).details(details)).await?;
+    if actor.user_id.is_some() {
+        let details = serde_json::json!({"channel": channel, "template_code": saved.template_code, "status": status, "category": saved.category});
+        record(&txn, actor, Entry::new("send", "message", id).hospital(Some(hospital_id)).details(details)).await?;
+    }
     txn.commit().await?;
     count(&channel, status);
-    if status == "queued" {
-        state.waker.wake(Queue::Notifications);
-    }
     Ok(saved)
 }
 

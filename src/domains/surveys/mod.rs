@@ -1,0 +1,3 @@
+//! Surveys: templates and instances (questions, delivery and scoring come with the surveys issue).
+
+pub mod model;
