@@ -20,14 +20,26 @@ pub struct AppState {
     pub login_throttle: Arc<Throttle>,
     /// Wakes idle workers after a job is committed.
     pub waker: Arc<Waker>,
+    /// On SQLite, write-heavy jobs take turns here: SQLite runs one writer at a time, and waiting
+    /// on this async lock is far cheaper than SQLite's sleeping busy handler.
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl AppState {
+    /// Held for the length of a write-heavy job on SQLite (a no-op on PostgreSQL).
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.sqlite_writer {
+            Some(lock) => Some(Arc::clone(lock).lock_owned().await),
+            None => None,
+        }
+    }
+
     /// Fails only on a malformed Redis URL (validated earlier by `Config::validate`).
     pub fn new(db: DatabaseConnection, config: Config, metrics: Option<PrometheusHandle>) -> anyhow::Result<Self> {
         let jwt = JwtKeys::new(config.secret_key.expose(), config.access_token_minutes);
         let login_throttle = Arc::new(Throttle::new(30, std::time::Duration::from_secs(60)));
         let waker = Arc::new(Waker::new(config.redis_url.as_deref())?);
-        Ok(AppState { db, config: Arc::new(config), jwt: Arc::new(jwt), metrics, login_throttle, waker })
+        let sqlite_writer = config.is_sqlite().then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(AppState { db, config: Arc::new(config), jwt: Arc::new(jwt), metrics, login_throttle, waker, sqlite_writer })
     }
 }

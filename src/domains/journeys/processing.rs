@@ -44,7 +44,10 @@ pub enum Outcome {
 /// `failed` after the last one.
 pub async fn process(state: &AppState, event_id: Uuid) -> Result<(), JobError> {
     let started = std::time::Instant::now();
-    match run(state, event_id).await {
+    let turn = state.write_turn().await;
+    let result = run(state, event_id).await;
+    drop(turn);
+    match result {
         Ok(outcome) => {
             if matches!(outcome, Outcome::Processed { queued_message: true }) {
                 state.waker.wake(Queue::Notifications);
