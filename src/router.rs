@@ -92,6 +92,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(crate::domains::integrations::api::get_event))
         .routes(routes!(crate::domains::integrations::api::retry_event))
+        // ---- integrations ----
+        .routes(routes!(
+            crate::domains::integrations::api_keys::api_list,
+            crate::domains::integrations::api_keys::api_create
+        ))
+        .routes(routes!(crate::domains::integrations::api_keys::api_revoke))
+        .routes(routes!(crate::domains::integrations::his::patient_data))
+        // ---- end integrations ----
         .routes(routes!(crate::jobs::pages::api_list))
         .routes(routes!(crate::jobs::pages::api_retry))
         .routes(routes!(crate::jobs::pages::api_schedules))
@@ -139,6 +147,16 @@ fn pages() -> Router<AppState> {
         .route("/audit/", get(audit::pages::audit_log))
         .route("/admin/jobs/", get(crate::jobs::pages::jobs_page))
         .route("/admin/jobs/{id}/retry/", post(crate::jobs::pages::retry_page))
+        // ---- integrations ----
+        .route("/integrations/events/", get(crate::domains::integrations::pages::events_page))
+        .route("/integrations/events/{id}/", get(crate::domains::integrations::pages::event_page))
+        .route("/integrations/events/{id}/retry/", post(crate::domains::integrations::pages::retry_page))
+        .route(
+            "/integrations/api-keys/",
+            get(crate::domains::integrations::pages::keys_page).post(crate::domains::integrations::pages::keys_create),
+        )
+        .route("/integrations/api-keys/{id}/revoke/", post(crate::domains::integrations::pages::keys_revoke))
+        // ---- end integrations ----
         // ---- notifications ----
         .route("/notifications/outbox/", get(notifications::pages::outbox))
         .route("/notifications/outbox/{id}/", get(notifications::pages::message))

@@ -251,6 +251,7 @@ async fn every_page_renders_without_a_raw_message_key_in_either_language() {
     ids.insert("users", app.user(Role::Nurse).id.to_string());
 
     let mut pages = vec!["/".to_owned(), "/audit/".into(), "/account/password/".into(), "/admin/jobs/".into()];
+    pages.extend(["/integrations/events/".to_owned(), "/integrations/api-keys/".into()]);
     for (key, id) in &ids {
         let base = if *key == "users" { "/accounts/users".to_owned() } else { format!("/organizations/{key}") };
         pages.extend([

@@ -39,6 +39,9 @@ const API_PATHS: &[&str] = &[
     "/api/admin/jobs/",
     "/api/admin/jobs/{id}/retry/",
     "/api/admin/schedules/",
+    "/api/integrations/api-keys/",
+    "/api/integrations/api-keys/{id}/revoke/",
+    "/api/integrations/his/patient-data/",
 ];
 
 async fn health(app: &TestApp) -> (StatusCode, Value) {

@@ -96,8 +96,10 @@ pub enum Permission {
     PostEvents,
     /// The integration events list and detail.
     ViewEvents,
-    /// Process a failed or ignored event again; manage API keys.
+    /// Process a failed or ignored event again.
     RetryEvents,
+    /// Create and revoke the API keys of hospital systems (PX admin; hospital admins only read).
+    ManageIntegrations,
 }
 
 impl Role {
@@ -114,7 +116,7 @@ impl Role {
             ManageHospitals | SwitchHospital | ManageSystem => self == PxAdmin,
             ManageHospitalData | ManageUsers => matches!(self, PxAdmin | HospitalAdmin),
             ViewAudit | PostEvents | ViewEvents => matches!(self, PxAdmin | HospitalAdmin),
-            RetryEvents => self == PxAdmin,
+            RetryEvents | ManageIntegrations => self == PxAdmin,
         }
     }
 }

@@ -92,10 +92,12 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/organizations/departments/", "nav-departments", "diagram-3", Some(Permission::ViewDirectory)),
     ("/organizations/staff/", "nav-staff", "person-badge", Some(Permission::ViewDirectory)),
     ("/organizations/patients/", "nav-patients", "people", Some(Permission::ViewPatients)),
+    ("/journeys/templates/", "nav-journeys", "signpost-split", Some(Permission::ViewDirectory)),
     ("/notifications/outbox/", "nav-outbox", "envelope", Some(Permission::ViewPatients)),
     ("/notifications/templates/", "nav-notification-templates", "card-text", Some(Permission::ManageSystem)),
     ("/organizations/organizations/", "nav-organizations", "buildings", Some(Permission::ManageHospitals)),
     ("/accounts/users/", "nav-users", "person-gear", Some(Permission::ManageUsers)),
+    ("/integrations/events/", "nav-integrations", "plug", Some(Permission::ViewEvents)),
     ("/audit/", "nav-audit", "shield-check", Some(Permission::ViewAudit)),
     ("/admin/jobs/", "nav-jobs", "gear-wide-connected", Some(Permission::ManageSystem)),
 ];

@@ -38,6 +38,15 @@ impl FromRequestParts<AppState> for EventPoster {
             .one(&state.db)
             .await?
             .ok_or_else(|| AppError::Unauthorized("authentication_failed", "Invalid or revoked API key.".into()))?;
+        // Cheap usage tracking: at most one write a minute per key.
+        let at = crate::domains::organizations::service::now();
+        if found.last_used_at.is_none_or(|t| at - t > chrono::Duration::seconds(60)) {
+            api_key::Entity::update_many()
+                .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+                .filter(api_key::Column::Id.eq(found.id))
+                .exec(&state.db)
+                .await?;
+        }
         Ok(EventPoster(Poster::Key {
             key_id: found.id,
             hospital_id: found.hospital_id,
