@@ -123,6 +123,20 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             get(notifications::webhooks::whatsapp_verify).post(notifications::webhooks::whatsapp),
         )
         // ---- end notifications ----
+        // ---- journeys ----
+        .routes(routes!(
+            crate::domains::journeys::api::templates_api::list,
+            crate::domains::journeys::api::templates_api::create
+        ))
+        .routes(routes!(
+            crate::domains::journeys::api::templates_api::get,
+            crate::domains::journeys::api::templates_api::update,
+            crate::domains::journeys::api::templates_api::delete
+        ))
+        .routes(routes!(crate::domains::journeys::stages::api_list, crate::domains::journeys::stages::api_create))
+        .routes(routes!(crate::domains::journeys::stages::api_update, crate::domains::journeys::stages::api_delete))
+        .routes(routes!(crate::domains::journeys::stages::api_reorder))
+        // ---- end journeys ----
         .split_for_parts()
 }
 
@@ -181,6 +195,9 @@ fn pages() -> Router<AppState> {
         .merge(crud::<Staff>("/organizations/staff"))
         .merge(crud::<Patients>("/organizations/patients"))
         .merge(crud::<Users>("/accounts/users"))
+        // ---- journeys ----
+        .merge(crud::<crate::domains::journeys::templates::JourneyTemplates>("/journeys/templates"))
+    // ---- end journeys ----
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; \

@@ -1,0 +1,171 @@
+//! Journey templates and their stages over the API, the instances events fill, and the pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ADMIN_B, TestApp, email, json};
+use px360::auth::Role;
+use px360::jobs::Queue;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const T: &str = "/api/journeys/templates/";
+
+async fn drain(app: &TestApp) {
+    while px360::jobs::worker::process_batch(&app.state, Queue::Events, "test-events", 16).await.unwrap() > 0 {}
+}
+
+async fn template(app: &TestApp, token: &str, name: &str, kind: &str, default: bool) -> Value {
+    let body = json!({"name_en": name, "name_ar": "رحلة", "journey_type": kind, "is_default": default});
+    let (status, body) = json(app.post(T, token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn stage(app: &TestApp, token: &str, tid: &str, code: &str, trigger: &str) -> Value {
+    let body = json!({"code": code, "name_en": format!("Stage {code}"), "name_ar": format!("مرحلة {code}"),
+                      "trigger_event_code": trigger});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn templates_crud_and_one_default_per_hospital_and_type() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    let (status, body) = json(app.post(T, &token, &json!({"name_en": "X"})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("journey_type"), "{body}");
+    let (status, _) = json(app.post(T, &token, &json!({"name_en": "X", "journey_type": "bogus"})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let a = template(&app, &token, "OPD one", "opd", true).await;
+    assert_eq!(a["hospital_id"], app.hospital_a.id.to_string());
+    assert_eq!(a["is_active"], true);
+    let b = template(&app, &token, "OPD two", "opd", true).await;
+    let c = template(&app, &token, "EMS", "ems", true).await;
+    let (_, a2) = json(app.get(&format!("{T}{}/", id(&a)), &token).await).await;
+    assert_eq!(a2["is_default"], false, "setting b as default cleared a");
+    let (_, c2) = json(app.get(&format!("{T}{}/", id(&c)), &token).await).await;
+    assert_eq!(c2["is_default"], true, "another type keeps its default");
+    let (status, a3) = json(app.patch(&format!("{T}{}/", id(&a)), &token, &json!({"is_default": true})).await).await;
+    assert_eq!(status, StatusCode::OK, "{a3}");
+    let (_, b2) = json(app.get(&format!("{T}{}/", id(&b)), &token).await).await;
+    assert_eq!(b2["is_default"], false);
+
+    let (status, list) = json(app.get(&format!("{T}?journey_type=opd"), &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["count"], 2);
+
+    let resp = app.delete(&format!("{T}{}/", id(&b)), &token).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = json(app.get(&format!("{T}{}/", id(&b)), &token).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A viewer may read but not write.
+    let viewer = app.token(&email(Role::Viewer)).await;
+    let (status, _) = json(app.get(T, &viewer).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = json(app.post(T, &viewer, &json!({"name_en": "X", "journey_type": "opd"})).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn stages_add_validate_reorder_and_scope() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    let t = template(&app, &token, "OPD", "opd", true).await;
+    let tid = id(&t);
+    let s1 = stage(&app, &token, &tid, "REG", "opd_registration").await;
+    assert_eq!(s1["trigger_event_code"], "OPD_REGISTRATION");
+    assert_eq!(s1["position"], 1);
+    let s2 = stage(&app, &token, &tid, "CONS", "OPD_CONSULTATION_DONE").await;
+    let s3 = stage(&app, &token, &tid, "DONE", "OPD_VISIT_COMPLETED").await;
+    assert_eq!(s3["position"], 3);
+
+    let dup = json!({"code": "AGAIN", "name_en": "Again", "trigger_event_code": "opd_registration"});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), &token, &dup).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["fields"]["trigger_event_code"].is_array() || body.to_string().contains("trigger_event_code"),
+        "{body}"
+    );
+    let bad = json!({"code": "X", "name_en": "X", "trigger_event_code": "X_EVENT", "send_delay_minutes": 10081});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), &token, &bad).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("send_delay_minutes"), "{body}");
+    let bad = json!({"code": "X", "name_en": "X", "trigger_event_code": "X_EVENT",
+                     "survey_template_id": "00000000-0000-0000-0000-000000000001"});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), &token, &bad).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("survey_template_id"), "{body}");
+
+    let (status, body) =
+        json(app.patch(&format!("{T}{tid}/stages/{}/", id(&s2)), &token, &json!({"send_delay_minutes": 30})).await)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["send_delay_minutes"], 30);
+
+    let order = json!({"order": [id(&s3), id(&s1), id(&s2)]});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/reorder/"), &token, &order).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, list) = json(app.get(&format!("{T}{tid}/stages/"), &token).await).await;
+    let codes: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["DONE", "REG", "CONS"]);
+    let (status, _) =
+        json(app.post(&format!("{T}{tid}/stages/reorder/"), &token, &json!({"order": [id(&s1)]})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an incomplete order is refused");
+
+    let resp = app.delete(&format!("{T}{tid}/stages/{}/", id(&s3)), &token).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // Another hospital's admin sees none of it.
+    let other = app.token(ADMIN_B).await;
+    let (status, _) = json(app.get(&format!("{T}{tid}/"), &other).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = json(app.get(&format!("{T}{tid}/stages/"), &other).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = json(app.post(&format!("{T}{tid}/stages/"), &other, &dup).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let resp = app.delete(&format!("{T}{tid}/stages/{}/", id(&s1)), &other).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+fn event(code: &str, encounter: &str) -> Value {
+    json!({
+        "source_system": "his",
+        "event_code": code,
+        "encounter_id": encounter,
+        "patient_identifier": format!("MRN-{encounter}"),
+        "payload_json": {"timestamp": "2026-01-05T10:12:00+03:00",
+                         "custom_fields": {"patient_phone": "0501234567"}}
+    })
+}
+
+/// A hospital-A template with two stages, one event posted and processed for ENC-J1.
+async fn journey_app() -> (TestApp, String, String, Value, Value) {
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    let t = template(&app, &token, "Clinic visit", "opd", true).await;
+    let tid = id(&t);
+    let s1 = stage(&app, &token, &tid, "ARRIVE", "CLINIC_ARRIVAL").await;
+    let s2 = stage(&app, &token, &tid, "LEAVE", "CLINIC_EXIT").await;
+    let (status, body) =
+        json(app.post("/api/integrations/events/", &token, &event("CLINIC_ARRIVAL", "ENC-J1")).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    drain(&app).await;
+    (app, token, tid, s1, s2)
+}
+
+#[tokio::test]
+async fn a_used_stage_cannot_be_deleted() {
+    let (app, token, tid, s1, _) = journey_app().await;
+    let (status, body) = json(app.delete(&format!("{T}{tid}/stages/{}/", id(&s1)), &token).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("cannot be deleted"), "{body}");
+}
