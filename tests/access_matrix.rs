@@ -225,6 +225,15 @@ async fn every_role_gets_the_status_the_access_matrix_gives_it_on_every_api_rout
         (Method::GET, "/api/notifications/opt-outs/".into(), Some(ViewPatients), StatusCode::OK),
         (Method::POST, "/api/notifications/opt-outs/".into(), Some(ManagePatients), StatusCode::BAD_REQUEST),
         (Method::DELETE, format!("/api/notifications/opt-outs/{no_job}/"), Some(ManagePatients), StatusCode::NOT_FOUND),
+        (Method::GET, "/api/integrations/api-keys/".into(), Some(ViewEvents), StatusCode::OK),
+        (Method::POST, "/api/integrations/api-keys/".into(), Some(ManageIntegrations), StatusCode::BAD_REQUEST),
+        (
+            Method::POST,
+            format!("/api/integrations/api-keys/{no_job}/revoke/"),
+            Some(ManageIntegrations),
+            StatusCode::NOT_FOUND,
+        ),
+        (Method::POST, "/api/integrations/his/patient-data/".into(), Some(PostEvents), StatusCode::BAD_REQUEST),
     ];
     // POST and PATCH carry an empty object: a permitted caller gets the validation error.
     let send = |method: &Method, path: &str| {
