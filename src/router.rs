@@ -136,6 +136,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::domains::journeys::stages::api_list, crate::domains::journeys::stages::api_create))
         .routes(routes!(crate::domains::journeys::stages::api_update, crate::domains::journeys::stages::api_delete))
         .routes(routes!(crate::domains::journeys::stages::api_reorder))
+        .routes(routes!(crate::domains::journeys::instances::api_list))
+        .routes(routes!(crate::domains::journeys::instances::api_get))
         // ---- end journeys ----
         .split_for_parts()
 }

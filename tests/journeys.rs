@@ -169,3 +169,37 @@ async fn a_used_stage_cannot_be_deleted() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("cannot be deleted"), "{body}");
 }
+
+#[tokio::test]
+async fn the_instance_shows_the_completed_stage_with_its_event() {
+    let (app, token, _, _, _) = journey_app().await;
+    let (status, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-J1", &token).await).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["count"], 1);
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let patient = list["results"][0]["patient_id"].as_str().unwrap().to_owned();
+    let (_, by_patient) = json(app.get(&format!("/api/journeys/instances/?patient_id={patient}"), &token).await).await;
+    assert_eq!(by_patient["count"], 1);
+    let (_, none) = json(app.get("/api/journeys/instances/?status=completed", &token).await).await;
+    assert_eq!(none["count"], 0);
+
+    let (status, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
+    assert_eq!(status, StatusCode::OK, "{j}");
+    assert_eq!(j["status"], "active");
+    let stages = j["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    assert_eq!(stages[0]["code"], "ARRIVE");
+    assert_eq!(stages[0]["status"], "completed");
+    assert_eq!(stages[0]["completed_by_event_code"], "CLINIC_ARRIVAL");
+    assert!(stages[0]["completed_by_event_id"].is_string());
+    assert!(stages[0]["completed_at"].is_string());
+    assert_eq!(stages[1]["status"], "pending");
+    assert!(j["surveys"].as_array().unwrap().is_empty());
+
+    // Another hospital does not see it.
+    let other = app.token(ADMIN_B).await;
+    let (status, _) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &other).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = json(app.get("/api/journeys/instances/", &other).await).await;
+    assert_eq!(list["count"], 0);
+}

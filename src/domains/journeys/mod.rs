@@ -1,6 +1,7 @@
 //! Patient journeys: templates with ordered stages, instances filled by integration events.
 
 pub mod api;
+pub mod instances;
 pub mod model;
 pub mod processing;
 pub mod stages;
