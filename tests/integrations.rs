@@ -236,3 +236,23 @@ async fn the_events_pages_render_in_arabic_with_filters_and_the_retry_form_needs
     let html = client.get(app.url("/integrations/api-keys/")).send().await.unwrap().text().await.unwrap();
     assert!(!html.contains("id=\"new-key\"") && html.contains("Lab") && html.contains("/revoke/"));
 }
+
+#[tokio::test]
+async fn a_processed_event_links_to_its_journey() {
+    let app = TestApp::spawn().await;
+    let def = &px360::seed::bench::STANDARD_JOURNEYS[0];
+    px360::seed::bench::seed_journey(app.db(), app.hospital_a.id, def, true).await.unwrap();
+    let ha = app.token(&email(Role::HospitalAdmin)).await;
+    let ev = json!({"source_system": "his", "event_code": "OPD_REGISTRATION", "encounter_id": "ENC-J",
+                    "patient_identifier": "MRN-J"});
+    let (status, created) = json(app.post("/api/integrations/events/", &ha, &ev).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    while px360::jobs::worker::process_batch(&app.state, Queue::Events, "t", 16).await.unwrap() > 0 {}
+    let journey =
+        px360::domains::journeys::model::journey_instance::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let (client, _) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    let id = created["id"].as_str().unwrap();
+    let html = client.get(app.url(&format!("/integrations/events/{id}/"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/journeys/instances/{}/", journey.id)), "{html}");
+    assert!(!html.contains("id=\"retry-form\""), "processed events are not retried");
+}
