@@ -199,6 +199,18 @@ fn pages() -> Router<AppState> {
         .merge(crud::<Users>("/accounts/users"))
         // ---- journeys ----
         .merge(crud::<crate::domains::journeys::templates::JourneyTemplates>("/journeys/templates"))
+        .route(
+            "/journeys/templates/{id}/stages/",
+            get(crate::domains::journeys::pages::stages_get).post(crate::domains::journeys::pages::stages_add),
+        )
+        .route("/journeys/templates/{id}/stages/{stage_id}/up/", post(crate::domains::journeys::pages::stage_up))
+        .route("/journeys/templates/{id}/stages/{stage_id}/down/", post(crate::domains::journeys::pages::stage_down))
+        .route(
+            "/journeys/templates/{id}/stages/{stage_id}/delete/",
+            post(crate::domains::journeys::pages::stage_delete),
+        )
+        .route("/journeys/instances/{id}/", get(crate::domains::journeys::pages::timeline))
+        .route("/organizations/patients/{id}/journeys/", get(crate::domains::journeys::pages::patient_journeys))
     // ---- end journeys ----
 }
 

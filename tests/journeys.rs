@@ -203,3 +203,104 @@ async fn the_instance_shows_the_completed_stage_with_its_event() {
     let (_, list) = json(app.get("/api/journeys/instances/", &other).await).await;
     assert_eq!(list["count"], 0);
 }
+
+#[tokio::test]
+async fn the_pages_manage_stages_and_show_the_timeline_in_arabic() {
+    let (app, token, tid, s1, s2) = journey_app().await;
+    let (client, csrf) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    for lang in ["en", "ar"] {
+        let resp = client
+            .post(app.url("/i18n/set-language/"))
+            .form(&[("csrf_token", csrf.as_str()), ("language", lang)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        for page in ["/journeys/templates/".to_owned(), format!("/journeys/templates/{tid}/")] {
+            let resp = client.get(app.url(&page)).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{page}");
+            let html = resp.text().await.unwrap();
+            assert!(html.contains(&format!("/journeys/templates/{tid}/stages/")) || page.ends_with("templates/"));
+            assert!(!html.contains("journeys-") || html.contains("/journeys/"), "{page}");
+        }
+    }
+    // The stages page (Arabic now): the stages, the add form and the preview.
+    let stages_url = app.url(&format!("/journeys/templates/{tid}/stages/"));
+    let html = client.get(&stages_url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("dir=\"rtl\""));
+    assert!(html.contains("مرحلة ARRIVE") && html.contains("CLINIC_EXIT") && html.contains("id=\"preview\""));
+    assert!(!html.contains(">journeys-"), "no raw key");
+    let resp = client
+        .post(&stages_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("code", "PAY"),
+            ("name_en", "Pay"),
+            ("name_ar", "الدفع"),
+            ("trigger_event_code", "clinic_payment"),
+            ("survey_template_id", ""),
+            ("send_delay_minutes", "5"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = client
+        .post(&stages_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("code", "PAY2"),
+            ("name_en", "Pay"),
+            ("trigger_event_code", "CLINIC_PAYMENT"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "duplicate trigger on the page too");
+    let (_, list) = json(app.get(&format!("{T}{tid}/stages/"), &token).await).await;
+    let pay = list.as_array().unwrap().iter().find(|s| s["code"] == "PAY").unwrap()["id"].as_str().unwrap().to_owned();
+    let resp = client
+        .post(app.url(&format!("/journeys/templates/{tid}/stages/{pay}/up/")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, list) = json(app.get(&format!("{T}{tid}/stages/"), &token).await).await;
+    let codes: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["ARRIVE", "PAY", "LEAVE"]);
+    // Deleting a used stage from the page explains why it cannot.
+    let resp = client
+        .post(app.url(&format!("/journeys/templates/{tid}/stages/{}/delete/", id(&s1))))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let _ = s2;
+
+    // The timeline, in Arabic, and the patient's journeys page linking to it.
+    let (_, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-J1", &token).await).await;
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let patient = list["results"][0]["patient_id"].as_str().unwrap().to_owned();
+    let resp = client.get(app.url(&format!("/journeys/instances/{jid}/"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("dir=\"rtl\""));
+    assert!(html.contains("مرحلة ARRIVE") && html.contains("مرحلة LEAVE"), "stage names");
+    assert!(html.contains("CLINIC_ARRIVAL") && html.contains("مكتملة") && html.contains("قيد الانتظار"));
+    assert!(!html.contains(">journeys-") && !html.contains(">stage-status-"), "no raw key");
+    let html =
+        client.get(app.url(&format!("/organizations/patients/{patient}/"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/organizations/patients/{patient}/journeys/")));
+    let resp = client.get(app.url(&format!("/organizations/patients/{patient}/journeys/"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains(&format!("/journeys/instances/{jid}/")));
+
+    // Another hospital gets a 404 page.
+    let (other, _) = app.login_page_session(ADMIN_B).await;
+    let resp = other.get(app.url(&format!("/journeys/instances/{jid}/"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = other.get(&stages_url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}

@@ -163,6 +163,7 @@ fn every_built_key_of_fields_choices_and_roles_exists_in_both_languages() {
     resource_keys::<Organizations>(&mut keys);
     resource_keys::<Staff>(&mut keys);
     resource_keys::<Patients>(&mut keys);
+    resource_keys::<px360::domains::journeys::templates::JourneyTemplates>(&mut keys);
     for role in Role::ALL {
         keys.insert(format!("role-{}", role.as_str()));
     }
@@ -252,6 +253,7 @@ async fn every_page_renders_without_a_raw_message_key_in_either_language() {
 
     let mut pages = vec!["/".to_owned(), "/audit/".into(), "/account/password/".into(), "/admin/jobs/".into()];
     pages.extend(["/integrations/events/".to_owned(), "/integrations/api-keys/".into()]);
+    pages.extend(["/journeys/templates/".to_owned(), "/journeys/templates/new/".into()]);
     for (key, id) in &ids {
         let base = if *key == "users" { "/accounts/users".to_owned() } else { format!("/organizations/{key}") };
         pages.extend([

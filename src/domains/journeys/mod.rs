@@ -3,6 +3,7 @@
 pub mod api;
 pub mod instances;
 pub mod model;
+pub mod pages;
 pub mod processing;
 pub mod stages;
 pub mod templates;

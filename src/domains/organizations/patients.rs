@@ -353,6 +353,9 @@ impl Resource for Patients {
         format!("{} · {}", v.mrn, v.name(lang))
     }
     fn extra_links(v: &PatientView) -> Vec<(&'static str, String)> {
-        vec![("notif-patient-messages", format!("/organizations/patients/{}/messages/", v.id))]
+        vec![
+            ("notif-patient-messages", format!("/organizations/patients/{}/messages/", v.id)),
+            ("journeys-patient-journeys", format!("/organizations/patients/{}/journeys/", v.id)),
+        ]
     }
 }
