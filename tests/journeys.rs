@@ -304,3 +304,44 @@ async fn the_pages_manage_stages_and_show_the_timeline_in_arabic() {
     let resp = other.get(&stages_url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_stage_survey_must_be_of_the_hospital_and_shows_on_the_timeline() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    let mine =
+        px360::seed::bench::survey_template(app.db(), app.hospital_a.id, "CLINIC", "Clinic survey", "استبيان العيادة")
+            .await
+            .unwrap();
+    let theirs =
+        px360::seed::bench::survey_template(app.db(), app.hospital_b.id, "OTHER", "Other", "أخرى").await.unwrap();
+    let t = template(&app, &token, "Clinic", "opd", true).await;
+    let tid = id(&t);
+    let body =
+        json!({"code": "SEEN", "name_en": "Seen", "trigger_event_code": "CLINIC_SEEN", "survey_template_id": theirs});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), &token, &body).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.to_string().contains("survey_template_id"), "{body}");
+    let body = json!({"code": "SEEN", "name_en": "Seen", "name_ar": "تمت المعاينة",
+                      "trigger_event_code": "CLINIC_SEEN", "survey_template_id": mine});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), &token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    stage(&app, &token, &tid, "OUT", "CLINIC_OUT").await;
+    let (status, _) = json(app.post("/api/integrations/events/", &token, &event("CLINIC_SEEN", "ENC-S1")).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    drain(&app).await;
+    let (_, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-S1", &token).await).await;
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let (_, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
+    let surveys = j["surveys"].as_array().unwrap();
+    assert_eq!(surveys.len(), 1, "{j}");
+    assert_eq!(surveys[0]["survey_name_en"], "Clinic survey");
+    assert_eq!(surveys[0]["stage_instance_id"], j["stages"][0]["id"]);
+
+    let (client, _) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    let html = client.get(app.url(&format!("/journeys/instances/{jid}/"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"surveys\"") && html.contains("استبيان العيادة") || html.contains("Clinic survey"));
+    let html =
+        client.get(app.url(&format!("/journeys/templates/{tid}/stages/"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("استبيان العيادة") || html.contains("Clinic survey"), "the preview names the survey");
+}
