@@ -4,12 +4,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::jobs::Job;
 use crate::jobs::model::job;
-use crate::jobs::{Job, Queue};
 
 #[derive(Debug, serde::Serialize)]
 pub struct JobsBench {
@@ -25,27 +25,9 @@ pub struct JobsBench {
 }
 
 async fn enqueue_noops(state: &AppState, n: u64) -> anyhow::Result<()> {
-    let at = crate::domains::organizations::service::now();
     let mut rows = Vec::with_capacity(1000);
     for i in 0..n {
-        let job = Job::Noop { n: i };
-        rows.push(job::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            queue: Set(Queue::Default.as_str().into()),
-            kind: Set(job.kind().into()),
-            payload: Set(serde_json::to_value(&job)?),
-            status: Set("queued".into()),
-            attempts: Set(0),
-            max_attempts: Set(job.max_attempts()),
-            run_at: Set(at),
-            locked_by: Set(String::new()),
-            locked_until: Set(None),
-            last_error: Set(String::new()),
-            dedupe_key: Set(None),
-            created_at: Set(at),
-            updated_at: Set(at),
-            finished_at: Set(None),
-        });
+        rows.push(crate::jobs::queue::new_row(Uuid::now_v7(), &Job::Noop { n: i }, &crate::jobs::Enqueue::default())?);
         if rows.len() == 1000 || i + 1 == n {
             job::Entity::insert_many(std::mem::take(&mut rows)).exec_without_returning(&state.db).await?;
         }

@@ -12,12 +12,10 @@ use super::model::job;
 use super::{Enqueue, Job, Queue};
 use crate::domains::organizations::service::now;
 
-/// Writes a job row (in the caller's transaction when `db` is one). Returns the job id, or `None`
-/// when `dedupe_key` matched a live job. Call [`super::wake::Waker::wake`] after committing.
-pub async fn enqueue(db: &impl ConnectionTrait, job: &Job, opts: Enqueue) -> anyhow::Result<Option<Uuid>> {
+/// A new queued row for `job` (not yet inserted).
+pub fn new_row(id: Uuid, job: &Job, opts: &Enqueue) -> anyhow::Result<job::ActiveModel> {
     let at = now();
-    let id = Uuid::now_v7();
-    let row = job::ActiveModel {
+    Ok(job::ActiveModel {
         id: Set(id),
         queue: Set(job.queue().as_str().to_owned()),
         kind: Set(job.kind().to_owned()),
@@ -33,7 +31,14 @@ pub async fn enqueue(db: &impl ConnectionTrait, job: &Job, opts: Enqueue) -> any
         created_at: Set(at),
         updated_at: Set(at),
         finished_at: Set(None),
-    };
+    })
+}
+
+/// Writes a job row (in the caller's transaction when `db` is one). Returns the job id, or `None`
+/// when `dedupe_key` matched a live job. Call [`super::wake::Waker::wake`] after committing.
+pub async fn enqueue(db: &impl ConnectionTrait, job: &Job, opts: Enqueue) -> anyhow::Result<Option<Uuid>> {
+    let id = Uuid::now_v7();
+    let row = new_row(id, job, &opts)?;
     if opts.dedupe_key.is_some() {
         // The partial unique index on live dedupe keys decides; a conflict means "already there".
         let inserted = job::Entity::insert(row)
