@@ -106,6 +106,9 @@ pub enum Admin {
         source: String,
         #[arg(long, default_value = "integration")]
         name: String,
+        /// Requests a minute the key may make to the event endpoints (0 = unlimited).
+        #[arg(long, default_value_t = 600)]
+        rate_limit: i32,
     },
     /// Seed the event-storm benchmark's data set (hospital BENCH, OPD journey, user bench).
     SeedBench,
@@ -169,7 +172,8 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let embedded = matches!(cli.command, Command::Demo);
-    let config = load_config(&cli.global, embedded)?;
+    let mut config = load_config(&cli.global, embedded)?;
+    config.his_simulator |= embedded; // the demo serves the HIS simulator
     let _guards = crate::telemetry::init(&config);
     let db = crate::db::connect(&config.database_url).await?;
     let auto_migrate = matches!(cli.command, Command::Demo | Command::Bench(_))

@@ -72,6 +72,10 @@ pub struct Config {
     pub schedules: BTreeMap<String, String>,
     /// Notification settings.
     pub notifications: crate::domains::notifications::config::NotificationsConfig,
+    /// Event-endpoint requests a minute per JWT user without a limit of their own (0 = unlimited).
+    pub events_rate_limit_per_minute: u32,
+    /// Serve the dev-only `POST /api/simulator/his-patient-data/` (synthetic HIS records).
+    pub his_simulator: bool,
 }
 
 impl Default for Config {
@@ -96,6 +100,8 @@ impl Default for Config {
             worker_concurrency: "events=8,notifications=4,sla=2,analytics=1,default=4".into(),
             schedules: crate::jobs::scheduler::default_schedules(),
             notifications: Default::default(),
+            events_rate_limit_per_minute: 6000,
+            his_simulator: false,
         }
     }
 }

@@ -99,6 +99,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(crate::domains::integrations::api_keys::api_revoke))
         .routes(routes!(crate::domains::integrations::his::patient_data))
+        .routes(routes!(
+            crate::domains::integrations::type_map::api_get,
+            crate::domains::integrations::type_map::api_put
+        ))
+        .routes(routes!(crate::domains::integrations::simulator::simulate))
+        .routes(routes!(crate::domains::integrations::his_pages::api_logs))
         // ---- end integrations ----
         .routes(routes!(crate::jobs::pages::api_list))
         .routes(routes!(crate::jobs::pages::api_retry))
@@ -172,6 +178,12 @@ fn pages() -> Router<AppState> {
             get(crate::domains::integrations::pages::keys_page).post(crate::domains::integrations::pages::keys_create),
         )
         .route("/integrations/api-keys/{id}/revoke/", post(crate::domains::integrations::pages::keys_revoke))
+        .route("/integrations/his/", get(crate::domains::integrations::his_pages::logs_page))
+        .route(
+            "/integrations/his/type-map/",
+            get(crate::domains::integrations::his_pages::type_map_page)
+                .post(crate::domains::integrations::his_pages::type_map_save),
+        )
         // ---- end integrations ----
         // ---- notifications ----
         .route("/notifications/outbox/", get(notifications::pages::outbox))

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_platform;
 mod m0002_jobs_notifications;
 mod m0003_events_journeys;
+mod m0004_integration_limits_his;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_platform::Migration),
             Box::new(m0002_jobs_notifications::Migration),
             Box::new(m0003_events_journeys::Migration),
+            Box::new(m0004_integration_limits_his::Migration),
         ]
     }
 }

@@ -77,10 +77,15 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             let t = crate::seed::reference::seed_notification_templates(&state.db, dry_run).await?;
             println!("notification templates: {} {verb} created, {} unchanged", t.created, t.unchanged);
         }
-        Admin::CreateApiKey { hospital, source, name } => {
+        Admin::CreateApiKey { hospital, source, name, rate_limit } => {
             let hospital = hospital_by_code(state, &hospital).await?;
-            let (key, row) = crate::seed::bench::create_api_key(&state.db, hospital.id, &source, &name).await?;
-            println!("API key for {} ({}), sources {}:", hospital.code, row.name, row.source_systems);
+            let (key, row) =
+                crate::seed::bench::create_api_key_limited(&state.db, hospital.id, &source, &name, rate_limit).await?;
+            let limit = match row.rate_limit_per_minute {
+                0 => "unlimited".to_owned(),
+                n => format!("{n} requests a minute"),
+            };
+            println!("API key for {} ({}), sources {}, {limit}:", hospital.code, row.name, row.source_systems);
             println!("{key}");
             println!(
                 "Store it now: it is not shown again. Send it as `Authorization: Api-Key <key>` or `X-API-Key: <key>`."

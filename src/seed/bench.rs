@@ -183,12 +183,23 @@ pub async fn seed_journey(
     Ok(true)
 }
 
-/// A new API key: (the key, shown once; its row).
+/// A new API key with the default rate limit (600 a minute): (the key, shown once; its row).
 pub async fn create_api_key(
     db: &DatabaseConnection,
     hospital_id: Uuid,
     sources: &str,
     name: &str,
+) -> anyhow::Result<(String, api_key::Model)> {
+    create_api_key_limited(db, hospital_id, sources, name, 600).await
+}
+
+/// A new API key allowed `rate_limit_per_minute` requests a minute (0 = unlimited).
+pub async fn create_api_key_limited(
+    db: &DatabaseConnection,
+    hospital_id: Uuid,
+    sources: &str,
+    name: &str,
+    rate_limit_per_minute: i32,
 ) -> anyhow::Result<(String, api_key::Model)> {
     let sources: Vec<String> = sources.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
     if sources.is_empty() {
@@ -200,6 +211,9 @@ pub async fn create_api_key(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         anyhow::bail!("--name must be 1 to 100 characters");
+    }
+    if !(0..=1_000_000).contains(&rate_limit_per_minute) {
+        anyhow::bail!("--rate-limit must be 0 (unlimited) to 1000000 requests a minute");
     }
     let key = format!("px360_{}", random_token());
     let row = api_key::ActiveModel {
@@ -213,6 +227,7 @@ pub async fn create_api_key(
         last_used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now()),
+        rate_limit_per_minute: Set(rate_limit_per_minute),
     }
     .insert(db)
     .await?;
@@ -311,6 +326,23 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         let mut row: crate::domains::accounts::model::user::ActiveModel = user.into();
         row.username = Set(Some("bench".into()));
         row.update(db).await?;
+    }
+    // The storm posts thousands of events in seconds: the bench user is never rate-limited.
+    let bench = crate::domains::accounts::model::user::Entity::find()
+        .filter(crate::domains::accounts::model::user::Column::Email.eq("bench@px360.bench"))
+        .one(db)
+        .await?;
+    if let Some(bench) = bench {
+        use crate::domains::integrations::model::user_rate_limit;
+        let row = user_rate_limit::ActiveModel { user_id: Set(bench.id), per_minute: Set(0), updated_at: Set(at) };
+        user_rate_limit::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(user_rate_limit::Column::UserId)
+                    .update_columns([user_rate_limit::Column::PerMinute, user_rate_limit::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
     }
     Ok(())
 }

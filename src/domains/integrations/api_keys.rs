@@ -31,7 +31,14 @@ pub struct ApiKeyInput {
     pub name: Option<String>,
     /// Any of his, lab, radiology, pharmacy, moh, chi.
     pub source_systems: Option<Vec<String>>,
+    /// Requests a minute this key may make to the event endpoints (default 600; 0 = unlimited).
+    pub rate_limit_per_minute: Option<i64>,
 }
+
+/// The default limit of a new key, requests a minute.
+pub const DEFAULT_RATE_LIMIT: i32 = 600;
+/// The largest limit a key may be given (0 = unlimited is allowed too).
+pub const MAX_RATE_LIMIT: i64 = 1_000_000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
@@ -45,6 +52,8 @@ pub struct ApiKeyView {
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Requests a minute to the event endpoints; 0 = unlimited.
+    pub rate_limit_per_minute: i32,
 }
 
 impl From<api_key::Model> for ApiKeyView {
@@ -59,6 +68,7 @@ impl From<api_key::Model> for ApiKeyView {
             last_used_at: m.last_used_at,
             revoked_at: m.revoked_at,
             created_at: m.created_at,
+            rate_limit_per_minute: m.rate_limit_per_minute,
         }
     }
 }
@@ -109,6 +119,15 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyInput) -> AppR
             }
         }
     }
+    let rate_limit = match input.rate_limit_per_minute {
+        None => DEFAULT_RATE_LIMIT,
+        Some(n) if (0..=MAX_RATE_LIMIT).contains(&n) => i32::try_from(n).unwrap_or(DEFAULT_RATE_LIMIT),
+        Some(_) => {
+            errors
+                .add("rate_limit_per_minute", format!("Enter a whole number from 0 (unlimited) to {MAX_RATE_LIMIT}."));
+            DEFAULT_RATE_LIMIT
+        }
+    };
     let hospital_id = match actor.hospital_for_write(input.hospital_id) {
         Ok(h) => Some(h),
         Err(crate::error::AppError::Validation(e)) => {
@@ -142,6 +161,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyInput) -> AppR
         last_used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now()),
+        rate_limit_per_minute: Set(rate_limit),
     }
     .insert(&txn)
     .await?;
@@ -150,7 +170,8 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyInput) -> AppR
         actor,
         Entry::new("api_key_created", "api_key", row.id)
             .hospital(Some(hospital_id))
-            .details(serde_json::json!({"name": row.name, "prefix": row.prefix, "source_systems": row.source_systems})),
+            .details(serde_json::json!({"name": row.name, "prefix": row.prefix, "source_systems": row.source_systems,
+                "rate_limit_per_minute": row.rate_limit_per_minute})),
     )
     .await?;
     txn.commit().await?;

@@ -254,6 +254,11 @@ pub async fn keys_create(
         hospital_id: if hospital_id.is_empty() { None } else { Uuid::parse_str(&hospital_id).ok() },
         name: Some(form.get("name")),
         source_systems: Some(form.0.iter().filter(|(k, _)| k == "source_systems").map(|(_, v)| v.clone()).collect()),
+        rate_limit_per_minute: match form.get("rate_limit_per_minute").trim() {
+            "" => None,
+            // Not a number: out of range, so the field's error is shown.
+            raw => Some(raw.parse().unwrap_or(-1)),
+        },
     };
     match api_keys::create(&state, &page.actor, input).await {
         Ok(created) => keys_view(&state, &page, &uri, Some(created.key), vec![], StatusCode::OK).await,
