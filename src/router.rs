@@ -103,7 +103,6 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::domains::integrations::type_map::api_get,
             crate::domains::integrations::type_map::api_put
         ))
-        .routes(routes!(crate::domains::integrations::simulator::simulate))
         .routes(routes!(crate::domains::integrations::his_pages::api_logs))
         // ---- end integrations ----
         .routes(routes!(crate::jobs::pages::api_list))
@@ -129,6 +128,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             get(notifications::webhooks::whatsapp_verify).post(notifications::webhooks::whatsapp),
         )
         // ---- end notifications ----
+        // Dev-only (PX360_HIS_SIMULATOR), not part of the documented client API.
+        .route("/api/simulator/his-patient-data/", post(crate::domains::integrations::simulator::simulate))
         // ---- journeys ----
         .routes(routes!(
             crate::domains::journeys::api::templates_api::list,

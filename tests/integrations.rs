@@ -624,6 +624,9 @@ async fn the_type_map_is_respected_validated_and_admin_only_to_change() {
     let (status, _) = put(ha.clone(), body.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "hospital admins read the map only");
     let px = app.token(&email(Role::PxAdmin)).await;
+    let (status, defaults) = json(app.get(path, &px).await).await;
+    assert_eq!(status, StatusCode::OK, "a PX admin without a hospital sees the defaults: {defaults}");
+    assert!(defaults["hospital_id"].is_null() && defaults["entries"]["OTHER"]["event_code"] == "OPD_VISIT_COMPLETED");
     let bad =
         json!({"hospital_id": uuid::Uuid::now_v7(), "entries": {"2": {"journey_type": "spa", "event_code": "X Y"}}});
     let (status, errors) = put(px.clone(), bad).await;

@@ -202,7 +202,7 @@ async fn map_view(
     let blank = TypeEntry { journey_type: String::new(), event_code: String::new(), discharge_event_code: None };
     let mut form_rows: Vec<MapRow> = rows.iter().map(|r| MapRow { kind: r.kind.clone(), e: r.e.clone() }).collect();
     form_rows.extend((0..BLANK_ROWS).map(|_| MapRow { kind: String::new(), e: blank.clone() }));
-    let shown = view.as_ref().map(|v| v.hospital_id);
+    let shown = view.as_ref().and_then(|v| v.hospital_id);
     let hospitals = hospitals.into_iter().map(|(id, name)| (id, name, shown == Some(id))).collect();
     render(
         status,
@@ -260,7 +260,7 @@ pub async fn type_map_save(
     match type_map::save(&state, &page.actor, TypeMapInput { hospital_id, entries: Some(entries) }).await {
         Ok(view) => Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
             "/integrations/his/type-map/?hospital_id={}&saved=1",
-            view.hospital_id
+            view.hospital_id.unwrap_or_default()
         )))),
         Err(AppError::Validation(errors)) => {
             let messages = errors.0.into_iter().flat_map(|(f, m)| m.into_iter().map(move |m| format!("{f}: {m}")));

@@ -20,7 +20,6 @@ use super::his::{self, HisResponse};
 use crate::app::AppState;
 use crate::domains::organizations::model::hospital;
 use crate::error::{AppError, FieldErrors};
-use crate::http::openapi::ErrorBody;
 
 const MALE: &[&str] = &["Mohammed", "Abdullah", "Fahad", "Khalid", "Saud", "Turki", "Faisal", "Nasser"];
 const FEMALE: &[&str] = &["Noura", "Sara", "Reem", "Hessa", "Lama", "Maha", "Dana", "Abeer"];
@@ -92,10 +91,8 @@ pub fn record(rng: &mut impl Rng, code: &str, kind: &str) -> Value {
     })
 }
 
-/// Generates `count` synthetic HIS records and feeds them through the HIS feed (dev only).
-#[utoipa::path(post, path = "/api/simulator/his-patient-data/", tag = "Integrations", request_body = SimulatorInput,
-    responses((status = 200, body = SimulatorResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+/// Generates `count` synthetic HIS records and feeds them through the HIS feed (dev only; not in
+/// the OpenAPI document).
 pub async fn simulate(State(state): State<AppState>, request: Request) -> Response {
     if !state.config.his_simulator {
         return AppError::NotFound("resource").into_response();

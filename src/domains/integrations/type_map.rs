@@ -85,7 +85,8 @@ pub async fn load(db: &impl ConnectionTrait, hospital_id: Uuid) -> AppResult<Typ
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TypeMapView {
-    pub hospital_id: Uuid,
+    /// None: a PX admin without a hospital chosen is shown the defaults.
+    pub hospital_id: Option<Uuid>,
     /// Type → mapping; `OTHER` applies to Types not listed.
     pub entries: BTreeMap<String, TypeEntry>,
     /// False while the hospital uses the defaults.
@@ -188,10 +189,13 @@ async fn target_hospital(state: &AppState, actor: &Actor, requested: Option<Uuid
 
 pub async fn view(state: &AppState, actor: &Actor, requested: Option<Uuid>) -> AppResult<TypeMapView> {
     actor.require(state, Permission::ViewEvents).await?;
+    if actor.role == crate::auth::Role::PxAdmin && requested.is_none() && actor.selected_hospital.is_none() {
+        return Ok(TypeMapView { hospital_id: None, entries: defaults().0, customized: false, updated_at: None });
+    }
     let hospital_id = target_hospital(state, actor, requested).await?;
     let row = his_type_map::Entity::find_by_id(hospital_id).one(&state.db).await?;
     Ok(TypeMapView {
-        hospital_id,
+        hospital_id: Some(hospital_id),
         entries: load(&state.db, hospital_id).await?.0,
         customized: row.is_some(),
         updated_at: row.map(|r| r.updated_at),
@@ -252,7 +256,7 @@ pub async fn save(state: &AppState, actor: &Actor, input: TypeMapInput) -> AppRe
     )
     .await?;
     txn.commit().await?;
-    Ok(TypeMapView { hospital_id, entries: map.0, customized: true, updated_at: Some(at) })
+    Ok(TypeMapView { hospital_id: Some(hospital_id), entries: map.0, customized: true, updated_at: Some(at) })
 }
 
 /// The hospital's HIS Type map (the defaults until one is saved). PX and hospital admins.
