@@ -773,6 +773,8 @@ async fn the_simulator_feeds_synthetic_records_through_the_feed() {
     let log = his_request_log::Entity::find().one(app.db()).await.unwrap().unwrap();
     assert_eq!((log.origin.as_str(), log.records_total, log.hospital_id), ("simulator", 6, Some(app.hospital_a.id)));
     assert!(event_count(&app).await >= 6);
+    let rows = inbound_event::Entity::find().all(app.db()).await.unwrap();
+    assert!(rows.iter().all(|e| e.hospital_id == Some(app.hospital_a.id)), "the events belong to the chosen hospital");
     // Hospital admins simulate for their own hospital.
     let ha = app.token(&email(Role::HospitalAdmin)).await;
     let (status, res) = json(app.post(path, &ha, &json!({})).await).await;

@@ -155,7 +155,15 @@ async fn run(state: &AppState, poster: &Poster, request: Request) -> Result<Simu
             })
             .collect()
     };
-    // A PX admin may simulate for any hospital: the records resolve through HospitalID (its code).
-    let result = his::run(state, poster, &records, "simulator").await?;
+    // A PX admin simulates as if working in the chosen hospital, so the events land there.
+    let poster = match poster {
+        Poster::User(actor) if actor.role == crate::auth::Role::PxAdmin => {
+            let mut actor = actor.clone();
+            actor.selected_hospital = Some(found.id);
+            Poster::User(actor)
+        }
+        other => other.clone(),
+    };
+    let result = his::run(state, &poster, &records, "simulator").await?;
     Ok(SimulatorResponse { records, result })
 }
