@@ -781,3 +781,25 @@ async fn the_simulator_feeds_synthetic_records_through_the_feed() {
     assert_eq!(status, StatusCode::OK, "{res}");
     assert_eq!(res["received"], 10);
 }
+
+#[tokio::test]
+async fn the_create_api_key_command_takes_a_rate_limit() {
+    use clap::Parser;
+    use px360::cli::{Cli, Command};
+    use px360::domains::integrations::model::api_key;
+    let app = TestApp::spawn().await;
+    let code = app.hospital_a.code.clone();
+    for (args, want) in [(vec!["--rate-limit", "0"], 0), (vec![], 600), (vec!["--rate-limit", "42"], 42)] {
+        let mut argv =
+            vec!["px360", "admin", "create-api-key", "--hospital", &code, "--source", "his", "--name", "CLI"];
+        argv.extend(args);
+        let Command::Admin(admin) = Cli::try_parse_from(argv).unwrap().command else { panic!("not an admin command") };
+        px360::seed::admin::run(&app.state, admin).await.unwrap();
+        let newest = api_key::Entity::find().all(app.db()).await.unwrap().into_iter().max_by_key(|k| k.id).unwrap();
+        assert_eq!(newest.rate_limit_per_minute, want);
+    }
+    let argv = ["px360", "admin", "create-api-key", "--hospital", &code, "--source", "his", "--rate-limit", "-5"];
+    if let Ok(Cli { command: Command::Admin(admin), .. }) = Cli::try_parse_from(argv) {
+        assert!(px360::seed::admin::run(&app.state, admin).await.is_err(), "a negative limit is refused");
+    }
+}
