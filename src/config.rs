@@ -66,7 +66,8 @@ pub struct Config {
     /// How long a claimed job belongs to its worker before a sweep gives it to another (a worker
     /// killed mid-job is recovered after this). Longer than the 60 s job timeout.
     pub job_lease_seconds: i64,
-    /// Worker concurrency per queue: `events=8,notifications=4,sla=2,analytics=1,default=4`.
+    /// Worker concurrency per queue: `events=4,notifications=4,sla=2,analytics=1,default=4`. For
+    /// `events` it is the number of transactions side by side, each of up to 16 events.
     pub worker_concurrency: String,
     /// The cron table (`name = "sec min hour day month weekday"`, Riyadh time); blank disables.
     pub schedules: BTreeMap<String, String>,
@@ -97,7 +98,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             heartbeat_stale_seconds: 120,
             job_lease_seconds: 300,
-            worker_concurrency: "events=8,notifications=4,sla=2,analytics=1,default=4".into(),
+            worker_concurrency: "events=4,notifications=4,sla=2,analytics=1,default=4".into(),
             schedules: crate::jobs::scheduler::default_schedules(),
             notifications: Default::default(),
             events_rate_limit_per_minute: 6000,

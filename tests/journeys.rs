@@ -345,3 +345,102 @@ async fn a_stage_survey_must_be_of_the_hospital_and_shows_on_the_timeline() {
         client.get(app.url(&format!("/journeys/templates/{tid}/stages/"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("استبيان العيادة") || html.contains("Clinic survey"), "the preview names the survey");
 }
+
+/// A hospital-A template whose first stage (CLINIC_SEEN) has a survey sent `delay` minutes later
+/// and whose second (CLINIC_OUT) has none.
+async fn survey_journey(app: &TestApp, token: &str, delay: i32) {
+    px360::seed::reference::seed_notification_templates(app.db(), false).await.unwrap();
+    let survey =
+        px360::seed::bench::survey_template(app.db(), app.hospital_a.id, "CLINIC", "Clinic survey", "استبيان العيادة")
+            .await
+            .unwrap();
+    let tid = id(&template(app, token, "Clinic", "opd", true).await);
+    let body = json!({"code": "SEEN", "name_en": "Seen", "name_ar": "تمت المعاينة", "trigger_event_code": "CLINIC_SEEN",
+                      "survey_template_id": survey, "send_delay_minutes": delay});
+    let (status, body) = json(app.post(&format!("{T}{tid}/stages/"), token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    stage(app, token, &tid, "OUT", "CLINIC_OUT").await;
+}
+
+async fn post_event(app: &TestApp, token: &str, code: &str, encounter: &str) -> String {
+    let (status, body) = json(app.post("/api/integrations/events/", token, &event(code, encounter)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    id(&body)
+}
+
+#[tokio::test]
+async fn a_stage_delay_holds_the_invitation_until_it_is_due() {
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    survey_journey(&app, &token, 90).await;
+    let before = chrono::Utc::now();
+    post_event(&app, &token, "CLINIC_SEEN", "ENC-D1").await;
+    drain(&app).await;
+
+    let (_, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-D1", &token).await).await;
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let (_, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
+    assert_eq!(j["surveys"].as_array().unwrap().len(), 1, "{j}");
+
+    use px360::domains::notifications::model::message;
+    use px360::jobs::model::job;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let messages = message::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(messages.len(), 1, "one invitation");
+    let jobs = job::Entity::find().filter(job::Column::Kind.eq("send_notification")).all(app.db()).await.unwrap();
+    assert_eq!(jobs.len(), 1, "one delivery job");
+    let (message_at, job_at, job_status) = (messages[0].scheduled_for, jobs[0].run_at, jobs[0].status.clone());
+    assert!(jobs[0].payload.to_string().contains(&messages[0].id.to_string()));
+    let due = before + chrono::Duration::minutes(90);
+    assert!(message_at >= due && message_at < due + chrono::Duration::minutes(1), "message due {message_at}");
+    assert!(job_at >= due && job_at < due + chrono::Duration::minutes(1), "job runs at {job_at}");
+    assert_eq!(job_status, "queued");
+    // Nothing is sent before it is due.
+    assert_eq!(px360::jobs::worker::process_batch(&app.state, Queue::Notifications, "t", 16).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_event_that_fails_in_a_batch_does_not_hold_back_the_others() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    survey_journey(&app, &token, 0).await;
+    // The survey table is gone for a moment: events that create a survey fail, the others don't.
+    let backend = app.db().get_database_backend();
+    let rename = |from: &str, to: &str| Statement::from_string(backend, format!("ALTER TABLE {from} RENAME TO {to}"));
+    app.db().execute_raw(rename("survey_instances", "survey_instances_away")).await.unwrap();
+    let failing = post_event(&app, &token, "CLINIC_SEEN", "ENC-F1").await;
+    let f2 = post_event(&app, &token, "CLINIC_OUT", "ENC-F2").await;
+    let f3 = post_event(&app, &token, "CLINIC_OUT", "ENC-F3").await;
+    let f4 = post_event(&app, &token, "NOT_A_STAGE", "ENC-F4").await;
+    // One claim holds all four: they share a transaction until the failure splits them.
+    assert_eq!(px360::jobs::worker::process_batch(&app.state, Queue::Events, "t", 1).await.unwrap(), 4);
+
+    let status = |id: String| {
+        let app = &app;
+        let token = &token;
+        async move {
+            let (_, e) = json(app.get(&format!("/api/integrations/events/{id}/"), token).await).await;
+            (e["status"].as_str().unwrap().to_owned(), e["attempts"].as_i64().unwrap(), e["status_reason"].to_string())
+        }
+    };
+    assert_eq!(status(f2.clone()).await.0, "processed");
+    assert_eq!(status(f3.clone()).await.0, "processed");
+    assert_eq!(status(f4).await.0, "ignored");
+    let (s, attempts, reason) = status(failing.clone()).await;
+    assert_eq!((s.as_str(), attempts), ("pending", 1), "{reason}");
+    assert!(reason.contains("survey_instances"), "the error is kept on the event: {reason}");
+
+    // Back in place, the retry completes it exactly once.
+    app.db().execute_raw(rename("survey_instances_away", "survey_instances")).await.unwrap();
+    app.db()
+        .execute_raw(Statement::from_string(backend, "UPDATE jobs SET run_at = created_at WHERE status = 'queued'"))
+        .await
+        .unwrap();
+    drain(&app).await;
+    assert_eq!(status(failing).await.0, "processed");
+    let (_, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-F1", &token).await).await;
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let (_, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
+    assert_eq!(j["surveys"].as_array().unwrap().len(), 1, "{j}");
+}

@@ -171,6 +171,11 @@ impl Actor {
     }
 }
 
+/// Bearer-token actors, so an API client's requests don't reload the user and their departments
+/// each time (see `crate::cache` for when an entry is dropped).
+static ACTORS: std::sync::LazyLock<crate::cache::TtlCache<Uuid, Actor>> =
+    std::sync::LazyLock::new(|| crate::cache::TtlCache::new(std::time::Duration::from_secs(10), 10_000));
+
 /// An actor authenticated for the JSON API: a Bearer JWT, or a page session (with the CSRF
 /// header on unsafe methods, so a page's own scripts may call the API).
 pub struct ApiActor(pub Actor);
@@ -188,10 +193,16 @@ impl FromRequestParts<AppState> for ApiActor {
             let claims = state.jwt.verify(token.trim()).ok_or_else(|| {
                 AppError::Unauthorized("token_not_valid", "Given token not valid for any token type".into())
             })?;
-            let user = crate::domains::accounts::service::active_user(&state.db, claims.sub)
-                .await?
-                .ok_or_else(|| AppError::Unauthorized("user_inactive", "User is inactive or deleted.".into()))?;
-            let mut actor = Actor::from_user(state, &user, meta).await?;
+            let mut actor = ACTORS
+                .get_or_load(claims.sub, async {
+                    let user =
+                        crate::domains::accounts::service::active_user(&state.db, claims.sub).await?.ok_or_else(
+                            || AppError::Unauthorized("user_inactive", "User is inactive or deleted.".into()),
+                        )?;
+                    Actor::from_user(state, &user, RequestMeta::default()).await
+                })
+                .await?;
+            actor.meta = meta;
             actor.selected_hospital = requested_hospital?;
             return Ok(ApiActor(actor));
         }

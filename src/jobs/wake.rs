@@ -16,13 +16,16 @@ pub struct Waker {
     local: HashMap<&'static str, Arc<Notify>>,
     redis: Option<redis::Client>,
     publisher: Mutex<Option<redis::aio::MultiplexedConnection>>,
+    /// Per queue (in `Queue::ALL` order): a publish is spawned and not yet started.
+    publishing: Vec<std::sync::atomic::AtomicBool>,
 }
 
 impl Waker {
     pub fn new(redis_url: Option<&str>) -> anyhow::Result<Self> {
         let redis = redis_url.map(redis::Client::open).transpose()?;
         let local = Queue::ALL.iter().map(|q| (q.as_str(), Arc::new(Notify::new()))).collect();
-        Ok(Waker { local, redis, publisher: Mutex::new(None) })
+        let publishing = Queue::ALL.iter().map(|_| std::sync::atomic::AtomicBool::new(false)).collect();
+        Ok(Waker { local, redis, publisher: Mutex::new(None), publishing })
     }
 
     pub fn has_redis(&self) -> bool {
@@ -42,11 +45,19 @@ impl Waker {
 
     /// Wakes the workers of `queue` here and, through Redis, in other processes. Never fails and
     /// never blocks the caller: the job row is already committed.
+    /// A burst of wake-ups for one queue becomes one publish: while a publish is waiting to be
+    /// sent, further wake-ups for that queue are folded into it.
     pub fn wake(self: &Arc<Self>, queue: Queue) {
         self.wake_local(queue.as_str());
         if self.redis.is_some() {
+            let flag = &self.publishing[Queue::ALL.iter().position(|q| *q == queue).unwrap_or(0)];
+            if flag.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                return;
+            }
             let this = Arc::clone(self);
             tokio::spawn(async move {
+                let index = Queue::ALL.iter().position(|q| *q == queue).unwrap_or(0);
+                this.publishing[index].store(false, std::sync::atomic::Ordering::Release);
                 if let Err(e) = this.publish(queue).await {
                     tracing::debug!(error = %e, "redis wake-up not sent");
                 }

@@ -16,6 +16,8 @@ use crate::app::AppState;
 
 /// Longest a single attempt may run.
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+/// Events per transaction; the events queue claims `concurrency` × this many jobs at a time.
+pub const EVENT_BATCH: u64 = 16;
 /// Poll interval when no wake-up arrives.
 pub const POLL: Duration = Duration::from_millis(500);
 
@@ -27,9 +29,34 @@ async fn run_one(state: &AppState, claimed: &Claimed) -> Result<(), JobError> {
     }
 }
 
+/// The events queue: the claim's event jobs go to the pipeline together (one transaction), any
+/// other job runs alone.
+async fn run_events(state: &AppState, claimed: &[Claimed]) -> Vec<Result<(), JobError>> {
+    let mut positions = Vec::new();
+    let mut ids = Vec::new();
+    for (i, c) in claimed.iter().enumerate() {
+        if let Ok(super::Job::ProcessInboundEvent { event_id }) = c.job {
+            positions.push(i);
+            ids.push(event_id);
+        }
+    }
+    let lanes = (claimed.len() as u64).div_ceil(EVENT_BATCH) as usize;
+    let mut batch = crate::domains::journeys::processing::process_many(state, &ids, lanes).await.into_iter();
+    let mut results = Vec::with_capacity(claimed.len());
+    for (i, c) in claimed.iter().enumerate() {
+        if positions.contains(&i) {
+            results.push(batch.next().unwrap_or(Err(JobError::Retry("no result for this event".into()))));
+        } else {
+            results.push(run_one(state, c).await);
+        }
+    }
+    results
+}
+
 /// Processes one claimed batch; returns how many jobs it handled.
 pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: u64) -> anyhow::Result<usize> {
     let lease = chrono::TimeDelta::seconds(state.config.job_lease_seconds);
+    let limit = if queue == Queue::Events { limit * EVENT_BATCH } else { limit };
     let claimed = queue::claim(&state.db, queue, worker, limit, lease).await?;
     if claimed.is_empty() {
         return Ok(0);
@@ -40,7 +67,11 @@ pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: 
         let waited = (claimed_at - c.run_at).num_milliseconds().max(0) as f64 / 1000.0;
         metrics::histogram!("job_wait_seconds", "queue" => queue.as_str()).record(waited);
     }
-    let results = join_all(claimed.iter().map(|c| run_one(state, c))).await;
+    let results = if queue == Queue::Events {
+        run_events(state, &claimed).await
+    } else {
+        join_all(claimed.iter().map(|c| run_one(state, c))).await
+    };
     let mut done = Vec::new();
     for (c, result) in claimed.iter().zip(results) {
         let kind = c.job.as_ref().map(|j| j.kind()).unwrap_or("unknown");

@@ -84,6 +84,7 @@ pub async fn record<C>(db: &C, actor: &Actor, entry: Entry) -> anyhow::Result<()
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    crate::cache::invalidate();
     let hospital_id = entry.hospital_id.or(actor.hospital_id);
     let key = chain_key(hospital_id);
     let backend = db.get_database_backend();

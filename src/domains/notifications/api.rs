@@ -201,6 +201,7 @@ pub async fn send(state: &AppState, actor: &Actor, input: SendInput) -> AppResul
         vars: input.vars.unwrap_or_default(),
         category: input.category.unwrap_or_default(),
         recipient: input.recipient,
+        ..Default::default()
     };
     let saved = service::queue_message(state, actor, new).await?;
     Ok(MessageView::of(actor, saved))

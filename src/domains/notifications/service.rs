@@ -59,6 +59,10 @@ pub struct NewMessage {
     pub category: String,
     /// An explicit address instead of the patient's.
     pub recipient: Option<String>,
+    /// Send no earlier than this (default: now).
+    pub send_at: Option<DateTime<Utc>>,
+    /// The patient's row when the caller already read it (saves a lookup); must be `patient_id`'s.
+    pub patient: Option<patient::Model>,
 }
 
 fn count(channel: &str, status: &str) {
@@ -75,6 +79,11 @@ pub fn patient_name(p: &patient::Model, lang: &str) -> String {
     let ar = format!("{} {}", p.first_name_ar, p.last_name_ar);
     localized(lang, en.trim(), ar.trim())
 }
+
+type TemplateKey = (String, String, String);
+/// Active templates by (code, channel, language), for queueing (see `crate::cache`).
+static TEMPLATES: std::sync::LazyLock<crate::cache::TtlCache<TemplateKey, Option<template::Model>>> =
+    std::sync::LazyLock::new(|| crate::cache::TtlCache::new(std::time::Duration::from_secs(10), 1_000));
 
 /// The template for (code, channel, language), active ones only.
 pub async fn find_template(
@@ -151,6 +160,23 @@ pub async fn queue_message_in<C>(db: &C, actor: &Actor, new: NewMessage) -> AppR
 where
     C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait,
 {
+    queue_inner(db, actor, new, true).await
+}
+
+/// [`queue_message_in`] for a caller already inside a transaction (`txn`): no savepoint, the
+/// message and its job commit or roll back with the caller's work.
+pub async fn queue_message_within(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    new: NewMessage,
+) -> AppResult<message::Model> {
+    queue_inner(txn, actor, new, false).await
+}
+
+async fn queue_inner<C>(db: &C, actor: &Actor, new: NewMessage, own_txn: bool) -> AppResult<message::Model>
+where
+    C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait,
+{
     let mut errors = crate::error::FieldErrors::new();
     let channel = new.channel.trim().to_owned();
     if !rules::CHANNELS.contains(&channel.as_str()) {
@@ -176,6 +202,9 @@ where
     errors.into_result()?;
 
     let patient = match new.patient_id {
+        Some(id) if new.patient.as_ref().is_some_and(|p| p.id == id && actor.sees_hospital(p.hospital_id)) => {
+            new.patient.clone()
+        }
         Some(id) => {
             let select = patient::Entity::find_by_id(id).filter(patient::Column::DeletedAt.is_null());
             Some(
@@ -192,8 +221,7 @@ where
         Some(p) => p.hospital_id,
         None => crate::domains::organizations::service::hospital_for_write(db, actor, new.hospital_id).await?,
     };
-    let hospital = hospital::Entity::find_by_id(hospital_id)
-        .one(db)
+    let hospital = crate::domains::organizations::service::hospital_cached(db, hospital_id)
         .await?
         .ok_or_else(|| invalid("hospital_id", "Invalid pk - object does not exist."))?;
     let language = language
@@ -209,7 +237,8 @@ where
             }
         });
     let code = new.template_code.trim();
-    let Some(tpl) = find_template(db, code, &channel, &language).await? else {
+    let key = (code.to_owned(), channel.clone(), language.clone());
+    let Some(tpl) = TEMPLATES.get_or_load(key, find_template(db, code, &channel, &language)).await? else {
         return Err(invalid(
             "template_code",
             format!("There is no active template \"{code}\" for {channel} in language \"{language}\"."),
@@ -276,29 +305,47 @@ where
         attempts: Set(0),
         error: Set(error),
         category: Set(category),
-        scheduled_for: Set(at),
+        scheduled_for: Set(new.send_at.filter(|t| *t > at).unwrap_or(at)),
         sent_at: Set(None),
         delivered_at: Set(None),
         created_by: Set(actor.user_id),
         created_at: Set(at),
         updated_at: Set(at),
     };
-    let txn = db.begin().await?;
-    let saved = row.insert(&txn).await?;
-    if status == "queued" {
+    let saved = if own_txn {
+        let txn = db.begin().await?;
+        let saved = store(&txn, actor, row).await?;
+        txn.commit().await?;
+        saved
+    } else {
+        store(db, actor, row).await?
+    };
+    count(&channel, status);
+    Ok(saved)
+}
+
+/// Inserts the message, its delivery job when queued, and the audit entry when a user sent it.
+async fn store<C>(db: &C, actor: &Actor, row: message::ActiveModel) -> AppResult<message::Model>
+where
+    C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait,
+{
+    let saved = row.insert(db).await?;
+    let id = saved.id;
+    if saved.status == "queued" {
         crate::jobs::queue::enqueue(
-            &txn,
+            db,
             &Job::SendNotification { message_id: id },
-            Enqueue { run_at: None, dedupe_key: Some(format!("notify:{id}")) },
+            Enqueue {
+                run_at: (saved.scheduled_for > saved.created_at).then_some(saved.scheduled_for),
+                dedupe_key: Some(format!("notify:{id}")),
+            },
         )
         .await?;
     }
     if actor.user_id.is_some() {
-        let details = serde_json::json!({"channel": channel, "template_code": saved.template_code, "status": status, "category": saved.category});
-        record(&txn, actor, Entry::new("send", "message", id).hospital(Some(hospital_id)).details(details)).await?;
+        let details = serde_json::json!({"channel": saved.channel, "template_code": saved.template_code, "status": saved.status, "category": saved.category});
+        record(db, actor, Entry::new("send", "message", id).hospital(saved.hospital_id).details(details)).await?;
     }
-    txn.commit().await?;
-    count(&channel, status);
     Ok(saved)
 }
 

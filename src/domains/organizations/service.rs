@@ -26,6 +26,14 @@ pub async fn visible_hospital(
 }
 
 /// The hospital a new row belongs to, checked to exist and be visible; errors name `hospital_id`.
+static HOSPITALS: std::sync::LazyLock<crate::cache::TtlCache<Uuid, Option<hospital::Model>>> =
+    std::sync::LazyLock::new(|| crate::cache::TtlCache::new(std::time::Duration::from_secs(10), 1_000));
+
+/// The hospital row, from the read cache (settings such as quiet hours are read on every message).
+pub async fn hospital_cached(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<hospital::Model>, sea_orm::DbErr> {
+    HOSPITALS.get_or_load(id, hospital::Entity::find_by_id(id).one(db)).await
+}
+
 pub async fn hospital_for_write(db: &impl ConnectionTrait, actor: &Actor, requested: Option<Uuid>) -> AppResult<Uuid> {
     let id = actor.hospital_for_write(requested)?;
     match visible_hospital(db, actor, id).await? {
