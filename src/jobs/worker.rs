@@ -57,7 +57,10 @@ async fn run_events(state: &AppState, claimed: &[Claimed]) -> Vec<Result<(), Job
 pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: u64) -> anyhow::Result<usize> {
     let lease = chrono::TimeDelta::seconds(state.config.job_lease_seconds);
     let limit = if queue == Queue::Events { limit * EVENT_BATCH } else { limit };
-    let claimed = queue::claim(&state.db, queue, worker, limit, lease).await?;
+    let turn = state.write_turn().await;
+    let claimed = queue::claim(&state.db, queue, worker, limit, lease).await;
+    drop(turn);
+    let claimed = claimed?;
     if claimed.is_empty() {
         return Ok(0);
     }
@@ -94,7 +97,10 @@ pub async fn process_batch(state: &AppState, queue: Queue, worker: &str, limit: 
         metrics::counter!("jobs_processed_total", "queue" => queue.as_str(), "kind" => kind, "outcome" => outcome)
             .increment(1);
     }
-    queue::complete(&state.db, &done, worker).await?;
+    let turn = state.write_turn().await;
+    let completed = queue::complete(&state.db, &done, worker).await;
+    drop(turn);
+    completed?;
     metrics::histogram!("job_batch_seconds", "queue" => queue.as_str()).record(started.elapsed().as_secs_f64());
     Ok(claimed.len())
 }

@@ -207,6 +207,8 @@ pub async fn ingest(
         processed_at: Set(None),
         updated_at: Set(at),
     };
+    // SQLite: take the write turn instead of sleeping in SQLite's busy handler.
+    let turn = state.write_turn().await;
     let txn = state.db.begin().await?;
     let saved = match row.insert(&txn).await {
         Ok(saved) => saved,
@@ -223,6 +225,7 @@ pub async fn ingest(
     };
     crate::jobs::queue::enqueue(&txn, &Job::ProcessInboundEvent { event_id: id }, Enqueue::default()).await?;
     txn.commit().await?;
+    drop(turn);
     state.waker.wake(Queue::Events);
     metrics::counter!("inbound_events_total", "source" => source).increment(1);
     Ok(Ingested::New(saved))

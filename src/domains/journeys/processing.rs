@@ -66,6 +66,8 @@ impl Outcome {
 struct HospitalRef {
     /// Active templates, the default first, then the oldest.
     active: Vec<Uuid>,
+    /// Each template's journey type.
+    types: HashMap<Uuid, String>,
     /// The stages of every template of the hospital (active or not: a journey keeps its template).
     stages: HashMap<Uuid, Vec<stage_template::Model>>,
     /// Licence number → staff id.
@@ -119,6 +121,7 @@ async fn load_ref(db: &impl ConnectionTrait, hospital_id: Uuid) -> Result<Arc<Ho
         .await?;
     Ok(Arc::new(HospitalRef {
         active: templates.iter().filter(|t| t.is_active).map(|t| t.id).collect(),
+        types: templates.iter().map(|t| (t.id, t.journey_type.clone())).collect(),
         stages,
         // Oldest last, so the oldest row wins a duplicated licence.
         staff: staff.into_iter().map(|(id, licence)| (licence, id)).collect(),
@@ -131,9 +134,13 @@ async fn hospital_ref(db: &impl ConnectionTrait, hospital_id: Uuid) -> anyhow::R
 }
 
 impl HospitalRef {
-    /// The first active template with a stage triggered by `code`.
-    fn template_for(&self, code: &str) -> Option<Uuid> {
-        self.active.iter().copied().find(|t| self.stage(*t, code).is_some())
+    /// The first active template with a stage triggered by `code`, of `journey_type` when the
+    /// event names one (the HIS feed's Type map) and such a template exists.
+    fn template_for(&self, code: &str, journey_type: Option<&str>) -> Option<Uuid> {
+        let fits = |t: &Uuid| self.stage(*t, code).is_some();
+        journey_type
+            .and_then(|jt| self.active.iter().copied().find(|t| fits(t) && self.types.get(t).is_some_and(|x| x == jt)))
+            .or_else(|| self.active.iter().copied().find(fits))
     }
 
     fn stage(&self, template: Uuid, code: &str) -> Option<&stage_template::Model> {
@@ -470,7 +477,7 @@ async fn apply(state: &AppState, txn: &DatabaseTransaction, ev: &inbound_event::
             (j, stages, None)
         }
         None => {
-            let Some(template) = refs.template_for(code) else {
+            let Some(template) = refs.template_for(code, payload_str(&ev.payload, "journey_type")) else {
                 return ignore(txn, ev, format!("No active journey template handles {code}"), Some(hospital_id)).await;
             };
             let patient = upsert_patient(txn, hospital_id, ev).await?;

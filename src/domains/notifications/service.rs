@@ -419,6 +419,8 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
     let claimable = Condition::any().add(message::Column::Status.is_in(["queued", "held"])).add(
         Condition::all().add(message::Column::Status.eq("sending")).add(message::Column::UpdatedAt.lte(at - stale)),
     );
+    // SQLite: take the write turn instead of sleeping in SQLite's busy handler.
+    let turn = state.write_turn().await;
     let claimed = message::Entity::update_many()
         .col_expr(message::Column::Status, Expr::value("sending"))
         .col_expr(message::Column::Attempts, Expr::col(message::Column::Attempts).add(1))
@@ -427,6 +429,7 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
         .filter(claimable)
         .exec(db)
         .await?;
+    drop(turn);
     if claimed.rows_affected != 1 {
         return Ok(()); // someone else took it between our read and our update
     }
@@ -444,6 +447,7 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
     metrics::histogram!("notification_send_seconds", "provider" => provider.name())
         .record(started.elapsed().as_secs_f64());
     let done = now();
+    let _turn = state.write_turn().await;
     let update = message::Entity::update_many()
         .col_expr(message::Column::Provider, Expr::value(provider.name()))
         .col_expr(message::Column::UpdatedAt, Expr::value(done))
