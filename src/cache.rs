@@ -1,5 +1,5 @@
 //! Small in-process read caches for reference data read on every event or request (JWT users,
-//! journey templates, staff by licence, notification templates).
+//! journey templates, staff by licence, hospitals).
 //!
 //! An entry lives until its time-to-live runs out or this process writes anything audited: every
 //! audited write calls [`invalidate`] (from `audit::service::record`), so a change made through

@@ -113,7 +113,12 @@ impl Chrome {
                 href,
                 label: lang.t(key),
                 icon,
-                active: if *href == "/" { path == "/" } else { path.starts_with(href) },
+                active: match *href {
+                    "/" => path == "/",
+                    // Every integrations page (events, API keys, HIS log, Type map) sits under one entry.
+                    "/integrations/events/" => path.starts_with("/integrations/"),
+                    _ => path.starts_with(href),
+                },
             })
             .collect();
         let mut hospitals = Vec::new();

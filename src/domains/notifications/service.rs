@@ -80,11 +80,6 @@ pub fn patient_name(p: &patient::Model, lang: &str) -> String {
     localized(lang, en.trim(), ar.trim())
 }
 
-type TemplateKey = (String, String, String);
-/// Active templates by (code, channel, language), for queueing (see `crate::cache`).
-static TEMPLATES: std::sync::LazyLock<crate::cache::TtlCache<TemplateKey, Option<template::Model>>> =
-    std::sync::LazyLock::new(|| crate::cache::TtlCache::new(std::time::Duration::from_secs(10), 1_000));
-
 /// The template for (code, channel, language), active ones only.
 pub async fn find_template(
     db: &impl ConnectionTrait,
@@ -237,8 +232,7 @@ where
             }
         });
     let code = new.template_code.trim();
-    let key = (code.to_owned(), channel.clone(), language.clone());
-    let Some(tpl) = TEMPLATES.get_or_load(key, find_template(db, code, &channel, &language)).await? else {
+    let Some(tpl) = find_template(db, code, &channel, &language).await? else {
         return Err(invalid(
             "template_code",
             format!("There is no active template \"{code}\" for {channel} in language \"{language}\"."),
