@@ -8,6 +8,7 @@ mod m0001_platform;
 mod m0002_jobs_notifications;
 mod m0003_events_journeys;
 mod m0004_integration_limits_his;
+mod m0005_complaints;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_jobs_notifications::Migration),
             Box::new(m0003_events_journeys::Migration),
             Box::new(m0004_integration_limits_his::Migration),
+            Box::new(m0005_complaints::Migration),
         ]
     }
 }

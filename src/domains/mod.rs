@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod complaints;
 pub mod integrations;
 pub mod journeys;
 pub mod notifications;
