@@ -3,5 +3,6 @@
 
 pub mod calendar;
 pub mod model;
+pub mod settings;
 pub mod sla;
 pub mod workflow;
