@@ -543,6 +543,52 @@ pub fn escalation_level_at(rules: &[EscalationRule], state: &EscalationState, no
     state.level
 }
 
+/// A case's SLA clock as stored (complaint or action), for the periodic checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaClock {
+    pub escalation: EscalationState,
+    pub first_reminder_at: Option<DateTime<Utc>>,
+    pub first_reminder_sent_at: Option<DateTime<Utc>>,
+    pub second_reminder_at: Option<DateTime<Utc>>,
+    pub second_reminder_sent_at: Option<DateTime<Utc>>,
+    /// The stored `is_overdue` flag.
+    pub flagged_overdue: bool,
+}
+
+/// One thing the SLA jobs have to do for a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaWork {
+    /// Send the first reminder (`send_sla_reminders`).
+    FirstReminder,
+    /// Send the second reminder.
+    SecondReminder,
+    /// Set or clear the stored overdue flag (`check_overdue_*`).
+    SetOverdue(bool),
+    /// Escalate to this rule's level and target (one level per run).
+    Escalate(EscalationRule),
+}
+
+/// What is due for a case at `now`: reminders whose time has come and that were not sent (only
+/// while the clock runs), the overdue flag when it is stale, and the next escalation level.
+pub fn sla_work(clock: &SlaClock, rules: &[EscalationRule], now: DateTime<Utc>) -> Vec<SlaWork> {
+    let mut work = Vec::new();
+    let open = clock.escalation.still_open;
+    if open && clock.first_reminder_sent_at.is_none() && clock.first_reminder_at.is_some_and(|at| at <= now) {
+        work.push(SlaWork::FirstReminder);
+    }
+    if open && clock.second_reminder_sent_at.is_none() && clock.second_reminder_at.is_some_and(|at| at <= now) {
+        work.push(SlaWork::SecondReminder);
+    }
+    let overdue = is_overdue(open, clock.escalation.due_at, now);
+    if overdue != clock.flagged_overdue {
+        work.push(SlaWork::SetOverdue(overdue));
+    }
+    if let Some(rule) = next_escalation(rules, &clock.escalation, now) {
+        work.push(SlaWork::Escalate(*rule));
+    }
+    work
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -921,5 +967,43 @@ mod tests {
         assert_eq!(ComplaintSource::Chi.source_type().as_str(), "external");
         assert_eq!(ComplaintSource::Family.source_type(), SourceType::Internal);
         assert_eq!(serde_json::to_string(&ComplaintSource::CallCenter).unwrap(), "\"call_center\"");
+    }
+
+    #[test]
+    fn the_periodic_checks_find_reminders_overdue_flags_and_the_next_level() {
+        let rules = default_complaint_escalation_rules();
+        let received = riyadh_at("2026-11-29 10:00");
+        let cal = WorkingCalendar::default();
+        // critical/high: due +4 h, reminders at +2 h and +3 h.
+        let times =
+            complaint_sla(&[], ComplaintSource::Staff, Severity::Critical, Priority::High, received, &cal).times;
+        let clock = SlaClock {
+            escalation: EscalationState { escalation_at: times.escalation_at, ..state(0, times.due_at) },
+            first_reminder_at: times.first_reminder_at,
+            first_reminder_sent_at: None,
+            second_reminder_at: times.second_reminder_at,
+            second_reminder_sent_at: None,
+            flagged_overdue: false,
+        };
+        let l1 = rules[0];
+        let sent = SlaClock { first_reminder_sent_at: Some(received + h(2)), ..clock };
+        let both_sent = SlaClock { second_reminder_sent_at: Some(received + h(3)), ..sent };
+        let flagged = SlaClock { flagged_overdue: true, ..both_sent };
+        let closed = SlaClock { escalation: EscalationState { still_open: false, ..flagged.escalation }, ..flagged };
+        // (clock, hours after receipt, work)
+        let cases = [
+            (clock, 1, vec![]),
+            (clock, 2, vec![SlaWork::FirstReminder]),
+            (clock, 3, vec![SlaWork::FirstReminder, SlaWork::SecondReminder]),
+            (sent, 3, vec![SlaWork::SecondReminder]),
+            (both_sent, 4, vec![]),
+            (both_sent, 5, vec![SlaWork::SetOverdue(true), SlaWork::Escalate(l1)]),
+            (flagged, 5, vec![SlaWork::Escalate(l1)]),
+            (closed, 5, vec![SlaWork::SetOverdue(false)]),
+            (SlaClock { flagged_overdue: false, ..closed }, 50, vec![]),
+        ];
+        for (clock, hours, want) in cases {
+            assert_eq!(sla_work(&clock, &rules, received + h(hours)), want, "+{hours} h with {clock:?}");
+        }
     }
 }
