@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use sea_orm::sea_query::{ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use super::events::{self, EventInput, Ingested, Poster};
 use super::model::his_request_log;
 use super::type_map::{self, TypeMap};
 use crate::app::AppState;
-use crate::domains::organizations::model::{hospital, patient};
+use crate::domains::organizations::model::patient;
 use crate::domains::organizations::rules::parse_phone;
 use crate::domains::organizations::service::now;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -250,16 +250,7 @@ impl Feed<'_> {
         if let Some(found) = self.hospitals.get(code) {
             return Ok(*found);
         }
-        let found = hospital::Entity::find()
-            .filter(hospital::Column::DeletedAt.is_null())
-            .filter(
-                sea_orm::Condition::any()
-                    .add(hospital::Column::Code.eq(code.to_uppercase()))
-                    .add(hospital::Column::HisCode.eq(code)),
-            )
-            .one(&self.state.db)
-            .await?
-            .map(|h| h.id);
+        let found = crate::domains::organizations::service::hospital_by_code(&self.state.db, code).await?.map(|h| h.id);
         self.hospitals.insert(code.to_owned(), found);
         Ok(found)
     }

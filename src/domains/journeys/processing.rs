@@ -31,7 +31,7 @@ use crate::auth::tokens::{hash_token, random_token};
 use crate::cache::TtlCache;
 use crate::domains::integrations::model::inbound_event;
 use crate::domains::notifications::service::{NewMessage, queue_message_within};
-use crate::domains::organizations::model::{department, hospital, patient, staff};
+use crate::domains::organizations::model::{department, patient, staff};
 use crate::domains::organizations::rules::parse_phone;
 use crate::domains::organizations::service::now;
 use crate::domains::surveys::model::survey_instance;
@@ -342,15 +342,7 @@ async fn resolve_hospital(txn: &DatabaseTransaction, ev: &inbound_event::Model) 
         return Ok(ev.hospital_id);
     }
     if let Some(code) = payload_str(&ev.payload, "hospital_code") {
-        let found = hospital::Entity::find()
-            .filter(hospital::Column::DeletedAt.is_null())
-            .filter(
-                sea_orm::Condition::any()
-                    .add(hospital::Column::Code.eq(code.to_uppercase()))
-                    .add(hospital::Column::HisCode.eq(code)),
-            )
-            .one(txn)
-            .await?;
+        let found = crate::domains::organizations::service::hospital_by_code(txn, code).await?;
         return Ok(found.map(|h| h.id));
     }
     if let Some(code) = payload_str(&ev.payload, "department_code") {

@@ -34,6 +34,22 @@ pub async fn hospital_cached(db: &impl ConnectionTrait, id: Uuid) -> Result<Opti
     HOSPITALS.get_or_load(id, hospital::Entity::find_by_id(id).one(db)).await
 }
 
+/// The live hospital whose code (any case) or HIS code is `code`.
+pub async fn hospital_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<hospital::Model>, sea_orm::DbErr> {
+    hospital::Entity::find()
+        .filter(hospital::Column::DeletedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(hospital::Column::Code.eq(code.to_uppercase()))
+                .add(hospital::Column::HisCode.eq(code)),
+        )
+        .one(db)
+        .await
+}
+
 pub async fn hospital_for_write(db: &impl ConnectionTrait, actor: &Actor, requested: Option<Uuid>) -> AppResult<Uuid> {
     let id = actor.hospital_for_write(requested)?;
     match visible_hospital(db, actor, id).await? {
