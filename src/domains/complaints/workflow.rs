@@ -396,6 +396,47 @@ pub fn check_action_transition(
     if missing.is_empty() { Ok(()) } else { Err(TransitionError::Missing(missing)) }
 }
 
+/// Spec §8 complaint type: appreciations share the table but have no SLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintType {
+    #[default]
+    Complaint,
+    Appreciation,
+}
+
+impl ComplaintType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplaintType::Complaint => "complaint",
+            ComplaintType::Appreciation => "appreciation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ComplaintType> {
+        [ComplaintType::Complaint, ComplaintType::Appreciation].into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn has_sla(self) -> bool {
+        self == ComplaintType::Complaint
+    }
+}
+
+/// How far a client's clock may run ahead of ours before a "now" received_at counts as future.
+pub const RECEIVED_AT_LEEWAY_SECONDS: i64 = 60;
+
+/// received_at may be backdated to an external platform's receipt time, never forward: a time
+/// after `now` (beyond a minute of clock skew) is refused; a missing one is `now`.
+pub fn received_at(requested: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<DateTime<Utc>, &'static str> {
+    match requested {
+        None => Ok(now),
+        Some(at) if at > now + chrono::Duration::seconds(RECEIVED_AT_LEEWAY_SECONDS) => {
+            Err("The received time cannot be in the future.")
+        }
+        Some(at) => Ok(at.min(now)),
+    }
+}
+
 /// The public reference prefixes of spec §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RefPrefix {
@@ -853,5 +894,27 @@ mod tests {
         }
         assert_eq!(ComplaintStatus::parse("partially_resolved"), None);
         assert_eq!(serde_json::to_string(&ActionStatus::PendingApproval).unwrap(), "\"pending_approval\"");
+    }
+
+    #[test]
+    fn complaint_types_and_received_times() {
+        assert!(ComplaintType::Complaint.has_sla());
+        assert!(!ComplaintType::Appreciation.has_sla());
+        assert_eq!(ComplaintType::parse("appreciation"), Some(ComplaintType::Appreciation));
+        assert_eq!(ComplaintType::parse("inquiry"), None);
+        assert_eq!(ComplaintType::default().as_str(), "complaint");
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
+        let s = chrono::Duration::seconds;
+        // (requested, result)
+        let cases = [
+            (None, Ok(now)),
+            (Some(now - s(86_400 * 3)), Ok(now - s(86_400 * 3))), // backdated to the platform's time
+            (Some(now), Ok(now)),
+            (Some(now + s(30)), Ok(now)), // clock skew: clamped to now
+            (Some(now + s(61)), Err("The received time cannot be in the future.")),
+        ];
+        for (requested, want) in cases {
+            assert_eq!(received_at(requested, now), want, "{requested:?}");
+        }
     }
 }
