@@ -444,3 +444,26 @@ async fn an_event_that_fails_in_a_batch_does_not_hold_back_the_others() {
     let (_, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
     assert_eq!(j["surveys"].as_array().unwrap().len(), 1, "{j}");
 }
+
+#[tokio::test]
+async fn a_stage_added_after_the_journey_started_joins_it_when_its_event_comes() {
+    let (app, token, tid, _, _) = journey_app().await;
+    stage(&app, &token, &tid, "PAY", "CLINIC_PAID").await;
+    let ev = post_event(&app, &token, "CLINIC_PAID", "ENC-J1").await;
+    drain(&app).await;
+    let (_, e) = json(app.get(&format!("/api/integrations/events/{ev}/"), &token).await).await;
+    assert_eq!(e["status"], "processed", "{e}");
+    let (_, list) = json(app.get("/api/journeys/instances/?encounter_id=ENC-J1", &token).await).await;
+    let jid = list["results"][0]["id"].as_str().unwrap().to_owned();
+    let (_, j) = json(app.get(&format!("/api/journeys/instances/{jid}/"), &token).await).await;
+    let stages = j["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 3, "{j}");
+    let paid = stages.iter().find(|s| s["code"] == "PAY").expect("the new stage");
+    assert_eq!(paid["status"], "completed");
+    assert_eq!(j["status"], "active", "LEAVE is still pending");
+    // Sent again, it is a duplicate like any other.
+    let again = post_event(&app, &token, "CLINIC_PAID", "ENC-J1").await;
+    drain(&app).await;
+    let (_, e) = json(app.get(&format!("/api/integrations/events/{again}/"), &token).await).await;
+    assert_eq!(e["status"], "ignored", "{e}");
+}

@@ -494,10 +494,11 @@ async fn apply(state: &AppState, txn: &DatabaseTransaction, ev: &inbound_event::
     let Some(stage_tpl) = refs.stage(journey.journey_template_id, code) else {
         return ignore(txn, ev, format!("No stage of this journey is triggered by {code}"), Some(hospital_id)).await;
     };
-    let stage = stages
-        .iter()
-        .find(|s| s.stage_template_id == stage_tpl.id)
-        .ok_or_else(|| anyhow::anyhow!("stage instance missing for template stage {}", stage_tpl.id))?;
+    let stage = match stages.iter().find(|s| s.stage_template_id == stage_tpl.id) {
+        Some(s) => s.clone(),
+        // A stage added to the template after this journey started: it joins the journey now.
+        None => add_stage(txn, &journey, stage_tpl).await?,
+    };
     match stage.status.as_str() {
         "completed" if stage.completed_by_event_id == Some(ev.id) => {
             finish(txn, ev, "processed", "", Some(hospital_id)).await?;
@@ -628,6 +629,31 @@ async fn create_journey(
         stage_instance::Entity::insert_many(rows).exec_without_returning(txn).await?;
     }
     Ok(Some((journey, stages)))
+}
+
+async fn add_stage(
+    txn: &DatabaseTransaction,
+    journey: &journey_instance::Model,
+    tpl: &stage_template::Model,
+) -> anyhow::Result<stage_instance::Model> {
+    let at = now();
+    let stage = stage_instance::Model {
+        id: Uuid::now_v7(),
+        journey_instance_id: journey.id,
+        stage_template_id: tpl.id,
+        position: tpl.position,
+        status: "pending".into(),
+        completed_at: None,
+        completed_by_event_id: None,
+        physician_id: None,
+        department_id: None,
+        created_at: at,
+        updated_at: at,
+    };
+    stage_instance::Entity::insert(stage_instance::ActiveModel::from(stage.clone()))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(stage)
 }
 
 struct NewSurvey<'a> {
