@@ -173,10 +173,8 @@ pub async fn process(state: &AppState, event_id: Uuid) -> Result<(), JobError> {
 /// encounter always share a transaction, so lanes never wait on each other's journey locks.
 /// A lane that fails falls back to [`process`] one by one. One result per id, in order.
 pub async fn process_many(state: &AppState, event_ids: &[Uuid], lanes: usize) -> Vec<Result<(), JobError>> {
-    match event_ids {
-        [] => return Vec::new(),
-        [one] => return vec![process(state, *one).await],
-        _ => {}
+    if event_ids.len() <= 1 {
+        return run_lane(state, event_ids).await;
     }
     let lanes = lanes.clamp(1, event_ids.len());
     let mut groups: Vec<Vec<Uuid>> = vec![Vec::new(); lanes];
@@ -374,6 +372,14 @@ async fn lock_journey(
     Ok(select.one(txn).await?)
 }
 
+async fn journey_stages(txn: &DatabaseTransaction, journey_id: Uuid) -> anyhow::Result<Vec<stage_instance::Model>> {
+    Ok(stage_instance::Entity::find()
+        .filter(stage_instance::Column::JourneyInstanceId.eq(journey_id))
+        .order_by_asc(stage_instance::Column::Position)
+        .all(txn)
+        .await?)
+}
+
 fn phone_of(payload: &serde_json::Value) -> Option<String> {
     payload
         .get("custom_fields")
@@ -461,11 +467,7 @@ async fn apply(state: &AppState, txn: &DatabaseTransaction, ev: &inbound_event::
 
     let (journey, stages, patient) = match lock_journey(txn, hospital_id, &ev.encounter_id).await? {
         Some(j) => {
-            let stages = stage_instance::Entity::find()
-                .filter(stage_instance::Column::JourneyInstanceId.eq(j.id))
-                .order_by_asc(stage_instance::Column::Position)
-                .all(txn)
-                .await?;
+            let stages = journey_stages(txn, j.id).await?;
             (j, stages, None)
         }
         None => {
@@ -480,11 +482,7 @@ async fn apply(state: &AppState, txn: &DatabaseTransaction, ev: &inbound_event::
                     let j = lock_journey(txn, hospital_id, &ev.encounter_id)
                         .await?
                         .ok_or_else(|| anyhow::anyhow!("journey vanished"))?;
-                    let stages = stage_instance::Entity::find()
-                        .filter(stage_instance::Column::JourneyInstanceId.eq(j.id))
-                        .order_by_asc(stage_instance::Column::Position)
-                        .all(txn)
-                        .await?;
+                    let stages = journey_stages(txn, j.id).await?;
                     (j, stages, Some(patient))
                 }
             }
