@@ -77,6 +77,10 @@ pub struct Config {
     pub events_rate_limit_per_minute: u32,
     /// Serve the dev-only `POST /api/simulator/his-patient-data/` (synthetic HIS records).
     pub his_simulator: bool,
+    /// Directory where complaint and action attachments are stored (outside any served path).
+    pub attachments_dir: String,
+    /// Public complaint form and tracking lookups allowed per client address per hour.
+    pub public_rate_limit_per_hour: u32,
 }
 
 impl Default for Config {
@@ -103,6 +107,8 @@ impl Default for Config {
             notifications: Default::default(),
             events_rate_limit_per_minute: 6000,
             his_simulator: false,
+            attachments_dir: "attachments".into(),
+            public_rate_limit_per_hour: 20,
         }
     }
 }

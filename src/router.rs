@@ -146,6 +146,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::domains::journeys::instances::api_list))
         .routes(routes!(crate::domains::journeys::instances::api_get))
         // ---- end journeys ----
+        .merge(crate::domains::complaints::api_routes())
         .split_for_parts()
 }
 
@@ -224,7 +225,8 @@ fn pages() -> Router<AppState> {
         )
         .route("/journeys/instances/{id}/", get(crate::domains::journeys::pages::timeline))
         .route("/organizations/patients/{id}/journeys/", get(crate::domains::journeys::pages::patient_journeys))
-    // ---- end journeys ----
+        // ---- end journeys ----
+        .merge(crate::domains::complaints::page_routes())
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; \

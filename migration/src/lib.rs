@@ -9,6 +9,7 @@ mod m0002_jobs_notifications;
 mod m0003_events_journeys;
 mod m0004_integration_limits_his;
 mod m0005_complaints;
+mod m0006_explanations_filters;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_events_journeys::Migration),
             Box::new(m0004_integration_limits_his::Migration),
             Box::new(m0005_complaints::Migration),
+            Box::new(m0006_explanations_filters::Migration),
         ]
     }
 }

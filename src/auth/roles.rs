@@ -100,6 +100,22 @@ pub enum Permission {
     RetryEvents,
     /// Create and revoke the API keys of hospital systems (PX admin; hospital admins only read).
     ManageIntegrations,
+    /// Complaint and PX Action lists and details (viewers read; source users their own).
+    ViewComplaints,
+    /// File a complaint or inquiry on a hospital's behalf (source users for their source).
+    CreateComplaints,
+    /// Work complaints, explanations and PX Actions: notes, status moves, actions.
+    HandleComplaints,
+    /// Assign complaints (handler and subject staff) and bulk-assign.
+    AssignComplaints,
+    /// Approve or reject PX Actions pending approval.
+    ApproveActions,
+    /// Read SLA configs, escalation rules, calendars and the taxonomy (hospital admins read).
+    ViewSlaSettings,
+    /// Edit SLA configs, escalation rules, working calendars (PX admin only).
+    ManageSlaSettings,
+    /// Edit a hospital's complaint taxonomy (PX admins; hospital admins for their hospital).
+    ManageTaxonomy,
 }
 
 impl Role {
@@ -116,7 +132,16 @@ impl Role {
             ManageHospitals | SwitchHospital | ManageSystem => self == PxAdmin,
             ManageHospitalData | ManageUsers => matches!(self, PxAdmin | HospitalAdmin),
             ViewAudit | PostEvents | ViewEvents => matches!(self, PxAdmin | HospitalAdmin),
-            RetryEvents | ManageIntegrations => self == PxAdmin,
+            RetryEvents | ManageIntegrations | ManageSlaSettings => self == PxAdmin,
+            ViewComplaints => {
+                matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Viewer | SourceUser)
+            }
+            CreateComplaints => {
+                matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | SourceUser)
+            }
+            HandleComplaints => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator),
+            AssignComplaints | ViewSlaSettings | ManageTaxonomy => matches!(self, PxAdmin | HospitalAdmin),
+            ApproveActions => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
         }
     }
 }

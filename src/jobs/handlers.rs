@@ -49,5 +49,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             Ok(())
         }
         Job::Noop { .. } => Ok(()),
+        Job::CheckOverdueComplaints => {
+            let done = crate::domains::complaints::sla_jobs::check_complaints(state, chrono::Utc::now()).await?;
+            tracing::info!(?done, "complaint SLA check");
+            Ok(())
+        }
+        Job::CheckOverdueActions => {
+            let done = crate::domains::complaints::sla_jobs::check_actions(state, chrono::Utc::now()).await?;
+            tracing::info!(?done, "action SLA check");
+            Ok(())
+        }
+        Job::CheckExplanations => {
+            let n = crate::domains::complaints::explanations::escalate_due(state, chrono::Utc::now()).await?;
+            tracing::info!(escalated = n, "explanation check");
+            Ok(())
+        }
     }
 }

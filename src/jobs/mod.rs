@@ -59,6 +59,12 @@ pub enum Job {
     PurgeFinishedJobs,
     /// Does nothing: benchmarks and tests measure the queue itself with it.
     Noop { n: u64 },
+    /// Complaint SLA check: reminders, overdue flags, escalation (every 15 minutes).
+    CheckOverdueComplaints,
+    /// The same for PX Actions.
+    CheckOverdueActions,
+    /// Explanation requests past due: escalate to the staff member's manager.
+    CheckExplanations,
 }
 
 impl Job {
@@ -67,6 +73,7 @@ impl Job {
             Job::SendNotification { .. } => Queue::Notifications,
             Job::ProcessInboundEvent { .. } => Queue::Events,
             Job::VerifyAuditChain | Job::PurgeFinishedJobs | Job::Noop { .. } => Queue::Default,
+            Job::CheckOverdueComplaints | Job::CheckOverdueActions | Job::CheckExplanations => Queue::Sla,
         }
     }
 
@@ -77,6 +84,9 @@ impl Job {
             Job::VerifyAuditChain => "verify_audit_chain",
             Job::PurgeFinishedJobs => "purge_finished_jobs",
             Job::Noop { .. } => "noop",
+            Job::CheckOverdueComplaints => "check_overdue_complaints",
+            Job::CheckOverdueActions => "check_overdue_actions",
+            Job::CheckExplanations => "check_explanations",
         }
     }
 

@@ -28,16 +28,26 @@ pub fn job_for(name: &str) -> Option<Job> {
     match name {
         "verify_audit_chain" => Some(Job::VerifyAuditChain),
         "purge_finished_jobs" => Some(Job::PurgeFinishedJobs),
+        "check_overdue_complaints" => Some(Job::CheckOverdueComplaints),
+        "check_overdue_actions" => Some(Job::CheckOverdueActions),
+        "check_explanations" => Some(Job::CheckExplanations),
         _ => None,
     }
 }
 
 /// The default cron table; configuration overrides an entry, a blank expression disables it.
 pub fn default_schedules() -> BTreeMap<String, String> {
-    [("verify_audit_chain", "0 30 2 * * *"), ("purge_finished_jobs", "0 15 3 * * *")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+    [
+        ("verify_audit_chain", "0 30 2 * * *"),
+        ("purge_finished_jobs", "0 15 3 * * *"),
+        // The SLA checks (spec: every 15 minutes); reminders go out in the same pass.
+        ("check_overdue_complaints", "0 */15 * * * *"),
+        ("check_overdue_actions", "0 */15 * * * *"),
+        ("check_explanations", "0 */15 * * * *"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 pub mod crud_pages;
 pub mod home;
+pub mod public;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -92,6 +93,10 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/organizations/departments/", "nav-departments", "diagram-3", Some(Permission::ViewDirectory)),
     ("/organizations/staff/", "nav-staff", "person-badge", Some(Permission::ViewDirectory)),
     ("/organizations/patients/", "nav-patients", "people", Some(Permission::ViewPatients)),
+    ("/complaints/my-work/", "nav-my-work", "inbox", Some(Permission::HandleComplaints)),
+    ("/complaints/", "nav-complaints", "chat-square-text", Some(Permission::ViewComplaints)),
+    ("/actions/", "nav-actions", "check2-square", Some(Permission::ViewComplaints)),
+    ("/complaints/settings/sla/", "nav-sla-settings", "stopwatch", Some(Permission::ViewSlaSettings)),
     ("/journeys/templates/", "nav-journeys", "signpost-split", Some(Permission::ViewDirectory)),
     ("/notifications/outbox/", "nav-outbox", "envelope", Some(Permission::ViewPatients)),
     ("/notifications/templates/", "nav-notification-templates", "card-text", Some(Permission::ManageSystem)),
@@ -117,6 +122,12 @@ impl Chrome {
                     "/" => path == "/",
                     // Every integrations page (events, API keys, HIS log, Type map) sits under one entry.
                     "/integrations/events/" => path.starts_with("/integrations/"),
+                    // The complaint work list owns /complaints/ except My work and the settings.
+                    "/complaints/" => {
+                        path.starts_with("/complaints/")
+                            && !path.starts_with("/complaints/my-work/")
+                            && !path.starts_with("/complaints/settings/")
+                    }
                     _ => path.starts_with(href),
                 },
             })

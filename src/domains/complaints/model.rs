@@ -813,3 +813,56 @@ mod tests {
         drop_database(db, pg, dir).await;
     }
 }
+
+pub mod complaint_explanation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "complaint_explanations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub complaint_id: Uuid,
+        pub hospital_id: Uuid,
+        pub staff_id: Uuid,
+        pub requested_by: Option<Uuid>,
+        pub status: String,
+        pub request_message: String,
+        pub token_hash: String,
+        pub due_at: DateTimeUtc,
+        pub response: String,
+        pub submitted_at: Option<DateTimeUtc>,
+        pub escalated_at: Option<DateTimeUtc>,
+        pub manager_user_id: Option<Uuid>,
+        pub manager_token_hash: Option<String>,
+        pub manager_response: String,
+        pub manager_responded_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod saved_filter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "saved_filters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub kind: String,
+        pub name: String,
+        pub query: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -396,29 +396,43 @@ pub fn check_action_transition(
     if missing.is_empty() { Ok(()) } else { Err(TransitionError::Missing(missing)) }
 }
 
-/// Spec §8 complaint type: appreciations share the table but have no SLA.
+/// Spec §8 complaint type: appreciations share the table but have no SLA; inquiries (spec's
+/// `Inquiry`) share the table, the workflow (resolved = answered) and the SLA, with an INQ- number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintType {
     #[default]
     Complaint,
     Appreciation,
+    Inquiry,
 }
 
 impl ComplaintType {
+    pub const ALL: [ComplaintType; 3] = [ComplaintType::Complaint, ComplaintType::Appreciation, ComplaintType::Inquiry];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ComplaintType::Complaint => "complaint",
             ComplaintType::Appreciation => "appreciation",
+            ComplaintType::Inquiry => "inquiry",
         }
     }
 
     pub fn parse(s: &str) -> Option<ComplaintType> {
-        [ComplaintType::Complaint, ComplaintType::Appreciation].into_iter().find(|v| v.as_str() == s)
+        ComplaintType::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     pub fn has_sla(self) -> bool {
-        self == ComplaintType::Complaint
+        self != ComplaintType::Appreciation
+    }
+
+    /// The reference number's prefix: CMP-, APR-, INQ-.
+    pub fn prefix(self) -> RefPrefix {
+        match self {
+            ComplaintType::Complaint => RefPrefix::Cmp,
+            ComplaintType::Appreciation => RefPrefix::Apr,
+            ComplaintType::Inquiry => RefPrefix::Inq,
+        }
     }
 }
 
@@ -901,7 +915,10 @@ mod tests {
         assert!(ComplaintType::Complaint.has_sla());
         assert!(!ComplaintType::Appreciation.has_sla());
         assert_eq!(ComplaintType::parse("appreciation"), Some(ComplaintType::Appreciation));
-        assert_eq!(ComplaintType::parse("inquiry"), None);
+        assert_eq!(ComplaintType::parse("inquiry"), Some(ComplaintType::Inquiry));
+        assert!(ComplaintType::Inquiry.has_sla());
+        assert_eq!(ComplaintType::Inquiry.prefix(), RefPrefix::Inq);
+        assert_eq!(ComplaintType::parse("feedback"), None);
         assert_eq!(ComplaintType::default().as_str(), "complaint");
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 9, 0, 0).unwrap();
         let s = chrono::Duration::seconds;
