@@ -4,3 +4,4 @@ pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod reference;
+pub mod taxonomy;
