@@ -25,7 +25,7 @@ async fn categories(app: &TestApp) -> (Uuid, Uuid, Uuid) {
     let at = Utc::now();
     let mut parent = None;
     let mut ids = Vec::new();
-    for (level, code) in [(1, "CLIN"), (2, "CLIN-QUA"), (3, "CLIN-QUA-DIAG")] {
+    for (level, code) in [(1, "TST"), (2, "TST-QUA"), (3, "TST-QUA-DIAG")] {
         let id = Uuid::now_v7();
         complaint_category::ActiveModel {
             id: Set(id),
@@ -56,7 +56,7 @@ async fn categories(app: &TestApp) -> (Uuid, Uuid, Uuid) {
         hospital_id: Set(Some(app.hospital_b.id)),
         parent_id: Set(Some(ids[1])),
         level: Set(3),
-        code: Set("CLIN-QUA-BONLY".into()),
+        code: Set("TST-QUA-BONLY".into()),
         name_en: Set("B only".into()),
         name_ar: Set("ب".into()),
         description_en: Set(String::new()),

@@ -76,6 +76,11 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             );
             let t = crate::seed::reference::seed_notification_templates(&state.db, dry_run).await?;
             println!("notification templates: {} {verb} created, {} unchanged", t.created, t.unchanged);
+            let c = crate::seed::taxonomy::seed_taxonomy(&state.db, dry_run).await?;
+            println!(
+                "complaint categories: {} {verb} created, {} {verb} updated, {} unchanged",
+                c.created, c.updated, c.unchanged
+            );
         }
         Admin::CreateApiKey { hospital, source, name, rate_limit } => {
             let hospital = hospital_by_code(state, &hospital).await?;

@@ -104,6 +104,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     let db = &state.db;
     // Templates first and every time: idempotent, and a demo database from an older version gets them.
     crate::seed::reference::seed_notification_templates(db, false).await?;
+    crate::seed::taxonomy::seed_taxonomy(db, false).await?;
     if hospital::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -277,6 +278,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
         }
     }
     let _ = user::Entity::find().count(db).await?;
+    crate::seed::demo_complaints::seed(state).await?;
     Ok(true)
 }
 

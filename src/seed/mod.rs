@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod bench;
 pub mod demo;
+pub mod demo_complaints;
 pub mod reference;
 pub mod taxonomy;

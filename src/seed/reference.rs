@@ -105,7 +105,6 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
 pub async fn seed_notification_templates(db: &DatabaseConnection, dry_run: bool) -> anyhow::Result<Outcome> {
     use crate::domains::notifications::model::template;
     let mut outcome = Outcome::default();
-    crate::seed::taxonomy::seed_taxonomy(db, dry_run).await?; // the shared complaint taxonomy, global like these
     for (code, language, subject, body) in DEFAULT_TEMPLATES.iter().chain(crate::domains::complaints::notify::TEMPLATES)
     {
         for channel in ["sms", "whatsapp", "email"] {
