@@ -55,6 +55,7 @@ impl Drop for DbGuard {
                 let _ = std::fs::remove_dir_all(dir);
             }
             DbGuard::Postgres { admin_url, name } => {
+                let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{name}-attachments")));
                 // Drop runs inside the test's runtime: do the async work on a thread of its own.
                 let (url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
@@ -282,6 +283,13 @@ impl TestApp {
         row.update(&db).await.expect("set manager");
 
         let mut config = test_config(&url);
+        // Attachments go to a folder of this test's own (removed with it).
+        config.attachments_dir = match &guard {
+            DbGuard::Sqlite(dir) => dir.join("attachments"),
+            DbGuard::Postgres { name, .. } => std::env::temp_dir().join(format!("{name}-attachments")),
+        }
+        .display()
+        .to_string();
         configure(&mut config);
         let state = AppState::new(db, config, px360::platform::metrics_handle()).expect("app state");
         let app = px360::router::app(state.clone());

@@ -1,0 +1,27 @@
+# مرفقات الشكاوى وأدلة إجراءات تجربة المريض
+att-title = المرفقات
+att-title-evidence = الأدلة والملفات
+att-empty = لا توجد ملفات بعد.
+att-file = الملف
+att-size = الحجم
+att-uploaded-by = رفعه
+att-uploaded-at = تاريخ الرفع
+att-evidence = دليل
+att-yes = نعم
+att-no = لا
+att-download = تنزيل
+att-delete = حذف الملف
+att-delete-confirm = هل تريد حذف هذا الملف؟
+att-choose = إضافة ملف
+att-help = ملفات PDF أو JPEG أو PNG أو HEIC أو Word (DOCX)، بحد أقصى 10 ميجابايت للملف، و10 ملفات كحد أقصى.
+att-note = ملاحظة (اختيارية)
+att-is-evidence = دليل على العمل المنجز
+att-upload = رفع
+att-full = يوجد بالفعل 10 ملفات، وهو الحد الأقصى المسموح. احذف ملفًا لإضافة آخر.
+att-error-missing = اختر ملفًا لرفعه.
+att-error-empty = الملف فارغ.
+att-error-too_large = حجم الملف أكبر من 10 ميجابايت.
+att-error-type = لا تُقبل إلا ملفات PDF وJPEG وPNG وHEIC وWord (DOCX).
+att-error-mismatch = محتوى الملف لا يطابق امتداده.
+att-error-limit = يوجد بالفعل 10 ملفات، وهو الحد الأقصى المسموح.
+att-error-invalid = تعذّر قبول الملف.

@@ -1,0 +1,27 @@
+# Attachments of complaints and evidence of PX Actions
+att-title = Attachments
+att-title-evidence = Evidence and files
+att-empty = No files yet.
+att-file = File
+att-size = Size
+att-uploaded-by = Uploaded by
+att-uploaded-at = Uploaded
+att-evidence = Evidence
+att-yes = Yes
+att-no = No
+att-download = Download
+att-delete = Remove file
+att-delete-confirm = Remove this file?
+att-choose = Add a file
+att-help = PDF, JPEG, PNG, HEIC or Word (DOCX), up to 10 MB each; at most 10 files.
+att-note = Note (optional)
+att-is-evidence = Evidence of the work done
+att-upload = Upload
+att-full = There are already 10 files, the most allowed. Remove one to add another.
+att-error-missing = Choose a file to upload.
+att-error-empty = The file is empty.
+att-error-too_large = The file is larger than 10 MB.
+att-error-type = Only PDF, JPEG, PNG, HEIC and Word (DOCX) files are accepted.
+att-error-mismatch = The file's content does not match its extension.
+att-error-limit = There are already 10 files, the most allowed.
+att-error-invalid = The file could not be accepted.
