@@ -398,7 +398,7 @@ async fn bad_input_answers_a_clear_error_and_stores_nothing() {
     // The viewer sees the complaint with the phone masked.
     let (status, seen) = json(app.get(&format!("/api/complaints/{id}/"), &viewer).await).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(seen["complainant_phone"], "••••••••4567");
+    assert_eq!(seen["complainant_phone"], "•••••••••4567");
     // Bad filters are named.
     let (status, body) = json(app.get("/api/complaints/?status=lost&overdue=maybe", &pxc).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

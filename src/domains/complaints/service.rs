@@ -671,10 +671,14 @@ pub async fn create(
     };
     let name = validate::optional(&mut errors, "complainant_name", input.complainant_name.as_deref(), 200);
     let phone = validate::optional(&mut errors, "complainant_phone", input.complainant_phone.as_deref(), 20);
-    let phone = validate::normalize_digits(&phone);
-    if !phone.is_empty() && crate::domains::notifications::rules::normalize_address("sms", &phone).is_err() {
-        errors.add("complainant_phone", "Enter a valid phone number, e.g. +9665XXXXXXXX or 05XXXXXXXX.");
-    }
+    // Stored as the SMS address (+966…), the form the notifications use.
+    let phone = match validate::normalize_digits(&phone) {
+        p if p.is_empty() => p,
+        p => crate::domains::notifications::rules::normalize_address("sms", &p).unwrap_or_else(|_| {
+            errors.add("complainant_phone", "Enter a valid phone number, e.g. +9665XXXXXXXX or 05XXXXXXXX.");
+            p
+        }),
+    };
     let email = match input.complainant_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         None => String::new(),
         Some(_) => validate::email(&mut errors, "complainant_email", input.complainant_email.as_deref()),
