@@ -219,7 +219,10 @@ pub const TAXONOMY: &[Node] = &[
                         "MGMT-ACC-REF",
                         "Referrals & Transfers",
                         "الإحالات والتحويل",
-                        &[c("MGMT-ACC-REF-01", "Referral delayed or refused", "تأخر الإحالة أو رفضها")],
+                        &[
+                            c("MGMT-ACC-REF-01", "Referral delayed or refused", "تأخر الإحالة أو رفضها"),
+                            c("MGMT-ACC-REF-02", "Delayed transfer to another hospital", "تأخر النقل إلى مستشفى آخر"),
+                        ],
                     ),
                     n(
                         "MGMT-ACC-PHY",
