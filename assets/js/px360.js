@@ -55,3 +55,21 @@
     init(document);
   }
 })();
+
+// <input type="checkbox" data-select-all="ids">: checks or clears every
+// checkbox named "ids" (the bulk selection of a work list), the row
+// checkboxes may sit outside the form (form="…" attribute).
+(function () {
+  'use strict';
+  function wire() {
+    Array.prototype.forEach.call(document.querySelectorAll('input[data-select-all]'), function (box) {
+      box.addEventListener('change', function () {
+        var name = box.dataset.selectAll;
+        Array.prototype.forEach.call(document.querySelectorAll('input[type="checkbox"][name="' + name + '"]'), function (row) {
+          row.checked = box.checked;
+        });
+      });
+    });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', wire); else wire();
+})();

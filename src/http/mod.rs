@@ -2,6 +2,7 @@
 //! handler macro and OpenAPI pieces.
 
 pub mod crud_api;
+pub mod export;
 pub mod json;
 pub mod openapi;
 pub mod pagination;

@@ -7,11 +7,13 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 
+pub mod action_pages;
 pub mod actions;
 pub mod api;
 pub mod attachments;
 pub mod calendar;
 pub mod explanations;
+pub mod filters;
 pub mod model;
 pub mod notify;
 pub mod pages;
