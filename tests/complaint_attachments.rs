@@ -668,3 +668,18 @@ async fn the_page_upload_needs_the_csrf_token() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(complaint_rows(&app).await, (1, 1));
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_attachment_routes() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = json(app.client.get(app.url("/api/schema/")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    for prefix in ["/api/complaints/{id}/attachments/", "/api/actions/{id}/attachments/"] {
+        let list = &doc["paths"][prefix];
+        assert_eq!(list["post"]["tags"][0], "Complaints", "{list}");
+        assert!(list["post"]["requestBody"]["content"]["multipart/form-data"].is_object(), "{list}");
+        assert!(list["get"].is_object());
+        let one = &doc["paths"][format!("{prefix}{{attachment_id}}/")];
+        assert!(one["get"].is_object() && one["delete"].is_object(), "{one}");
+    }
+}
