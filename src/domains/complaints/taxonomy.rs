@@ -460,9 +460,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: CategoryInput) -> Ap
                             );
                         }
                     }
-                    if !code.is_empty()
-                        && !code.strip_prefix(&format!("{}-", p.code)).is_some_and(|rest| !rest.is_empty())
-                    {
+                    if !code.is_empty() && code.strip_prefix(&format!("{}-", p.code)).is_none_or(str::is_empty) {
                         errors
                             .add("code", format!("Must start with the parent's code and \"-\" (e.g. {}-01).", p.code));
                     }
