@@ -66,7 +66,13 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     for i in 0..40usize {
         let (title, description, _) = CASES[i % CASES.len()];
         let appreciation = i % CASES.len() == 9;
-        let hours_ago = rng.random_range(1..24 * 30);
+        // Mostly recent (still on track), some a few days old (overdue, escalated), a few old
+        // ones that were resolved and closed.
+        let hours_ago = match i % 10 {
+            0..=5 => rng.random_range(1..48),
+            6..=7 => rng.random_range(48..24 * 5),
+            _ => rng.random_range(24 * 10..24 * 30),
+        };
         let dept = &departments[rng.random_range(0..departments.len())];
         let input = ComplaintInput {
             hospital_id: Some(main.id),

@@ -122,6 +122,8 @@ impl Chrome {
                     "/" => path == "/",
                     // Every integrations page (events, API keys, HIS log, Type map) sits under one entry.
                     "/integrations/events/" => path.starts_with("/integrations/"),
+                    // SLA settings, escalation, calendar and taxonomy pages sit under one entry.
+                    "/complaints/settings/sla/" => path.starts_with("/complaints/settings/"),
                     // The complaint work list owns /complaints/ except My work and the settings.
                     "/complaints/" => {
                         path.starts_with("/complaints/")
