@@ -957,6 +957,17 @@ impl DetailPage {
     fn general(&self, form: &str) -> Vec<String> {
         if self.err_form == form { self.err.general.clone() } else { vec![] }
     }
+    /// The errors of a refused form that is not on the page (e.g. a status the complaint can't
+    /// move to), shown on top.
+    fn orphan(&self) -> Vec<String> {
+        let shown = match self.err_form.as_str() {
+            "" => true,
+            "note" | "actions" => self.can_handle,
+            "assign" | "edit" => self.can_handle && !self.is_final,
+            f => self.moves.iter().any(|m| m.form == f),
+        };
+        if shown { vec![] } else { self.err.general.iter().chain(self.err.fields.values()).cloned().collect() }
+    }
     /// The value sent with a refused `form`.
     fn val(&self, form: &str, field: &str) -> String {
         if self.err_form == form { self.values.get(field).cloned().unwrap_or_default() } else { String::new() }

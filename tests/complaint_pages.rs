@@ -1,0 +1,480 @@
+//! The complaint and PX Action work pages through a real server and a page session: the work
+//! list's filters, saved filters, bulk close with refused rows, CSV/XLSX exports (BOM, escaped
+//! formula cells, Arabic, the actor's hospital only), the one-screen detail page (timeline,
+//! linked actions, refused forms shown beside the form), My work, the new-complaint form, CSRF,
+//! and another hospital's complaint as a 404 page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+
+use chrono::{Duration, Utc};
+use common::{ADMIN_B, TestApp, email, json, location};
+use px360::auth::Role;
+use px360::domains::audit::model::audit_event;
+use px360::domains::complaints::model::{complaint, complaint_update, px_action, saved_filter};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Files a complaint through the API as `login`; returns (id, reference).
+async fn file(app: &TestApp, login: &str, title: &str, description: &str) -> (Uuid, String) {
+    let token = app.token(login).await;
+    let body = json!({
+        "source": "patient",
+        "title": title,
+        "description": description,
+        "complainant_name": "Fahad",
+        "complainant_phone": "0551234567",
+    });
+    let (status, created): (StatusCode, Value) = json(app.post("/api/complaints/", &token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (created["id"].as_str().unwrap().parse().unwrap(), created["reference_number"].as_str().unwrap().to_owned())
+}
+
+async fn row(app: &TestApp, id: Uuid) -> complaint::Model {
+    complaint::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap()
+}
+
+async fn set(app: &TestApp, id: Uuid, f: impl FnOnce(&mut complaint::ActiveModel)) {
+    let mut active: complaint::ActiveModel = row(app, id).await.into();
+    f(&mut active);
+    active.update(app.db()).await.unwrap();
+}
+
+async fn updates(app: &TestApp, id: Uuid) -> u64 {
+    complaint_update::Entity::find().filter(complaint_update::Column::ComplaintId.eq(id)).count(app.db()).await.unwrap()
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let resp = client.get(app.url(path)).send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_work_list_filters_saved_filters_and_bulk_close_report_refused_rows() {
+    let app = TestApp::spawn().await;
+    let ha = email(Role::HospitalAdmin);
+    let (late, late_ref) = file(&app, &ha, "Late reply", "لم يتصل بي أحد منذ أسبوع").await;
+    let (mine, mine_ref) = file(&app, &ha, "Mine to handle", "الموعد أُلغي دون إبلاغي").await;
+    let (done, done_ref) = file(&app, &ha, "Already resolved", "تمت معالجة الطلب بالكامل").await;
+    let (_, beta_ref) = file(&app, ADMIN_B, "BETA ONLY", "شكوى في المستشفى الآخر").await;
+    set(&app, late, |c| c.due_at = Set(Some(Utc::now() - Duration::hours(2)))).await;
+    set(&app, done, |c| {
+        c.status = Set("resolved".into());
+        c.resolution = Set("Apologised and rebooked".into());
+        c.resolution_category = Set(Some("full_action_taken".into()));
+    })
+    .await;
+    let (client, csrf) = app.login_page_session(&ha).await;
+
+    // Taking one from its page assigns it to me.
+    let resp = client
+        .post(app.url(&format!("/complaints/{mine}/take/")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(row(&app, mine).await.assigned_to, Some(app.user(Role::HospitalAdmin).id));
+
+    let (status, html) = page(&client, &app, "/complaints/").await;
+    assert_eq!(status, StatusCode::OK);
+    for r in [&late_ref, &mine_ref, &done_ref] {
+        assert!(html.contains(r.as_str()), "{r} listed");
+    }
+    assert!(!html.contains(&beta_ref), "another hospital's complaint is not listed");
+    assert!(html.contains("id=\"status-counts\""));
+
+    let (status, html) = page(&client, &app, "/complaints/?overdue=true").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&late_ref) && !html.contains(&mine_ref) && !html.contains(&done_ref), "overdue only");
+    assert!(html.contains("overdue-marker"));
+
+    let (_, html) = page(&client, &app, "/complaints/?assigned_to=me").await;
+    assert!(html.contains(&mine_ref) && !html.contains(&late_ref) && !html.contains(&done_ref), "mine only");
+
+    // Status checkboxes send the key twice; both are kept.
+    let (_, html) = page(&client, &app, "/complaints/?status=open&status=resolved").await;
+    assert!(html.contains(&late_ref) && html.contains(&done_ref) && !html.contains(&mine_ref), "open or resolved");
+    assert!(html.contains("id=\"f-status-resolved\" checked"));
+
+    // A bad filter value is shown on the page, not a server error.
+    let (status, html) = page(&client, &app, "/complaints/?overdue=maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("alert-danger"));
+
+    // Saved filters: save, list, refuse a duplicate name, delete.
+    let save = |name: &'static str, query: &'static str| {
+        client
+            .post(app.url("/complaints/filters/"))
+            .form(&[("csrf_token", csrf.as_str()), ("name", name), ("query", query)])
+            .send()
+    };
+    let resp = save("متأخرة", "overdue=true").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/complaints/?overdue=true&flash=filter_saved");
+    let (_, html) = page(&client, &app, "/complaints/").await;
+    assert!(html.contains("href=\"/complaints/?overdue=true\"") && html.contains("متأخرة"), "the saved link");
+    let resp = save("متأخرة", "status=open").await.unwrap();
+    assert!(location(&resp).ends_with("flash=filter_duplicate"), "{}", location(&resp));
+    let (_, html) = page(&client, &app, &location(&resp)).await;
+    assert!(html.contains("id=\"flash\""));
+    let resp = save("bad", "password=x").await.unwrap();
+    assert!(location(&resp).ends_with("flash=filter_invalid"));
+    let saved = saved_filter::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(saved.len(), 1, "one saved filter");
+    assert_eq!(saved[0].query, "overdue=true");
+    // Someone else's saved filter is not found.
+    let (other, other_csrf) = app.login_page_session(&email(Role::PxCoordinator)).await;
+    let resp = other
+        .post(app.url(&format!("/complaints/filters/{}/delete/", saved[0].id)))
+        .form(&[("csrf_token", other_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = client
+        .post(app.url(&format!("/complaints/filters/{}/delete/", saved[0].id)))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(saved_filter::Entity::find().count(app.db()).await.unwrap(), 0);
+
+    // Bulk close: the resolved one closes, the open one is refused and untouched.
+    let before = (row(&app, late).await, updates(&app, late).await);
+    let late_s = late.to_string();
+    let done_s = done.to_string();
+    // Without the CSRF token nothing happens.
+    let resp = client
+        .post(app.url("/complaints/bulk/"))
+        .form(&[("op", "close"), ("ids", late_s.as_str()), ("ids", done_s.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(row(&app, done).await.status, "resolved");
+    let resp = client
+        .post(app.url("/complaints/bulk/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("op", "close"),
+            ("back", "overdue=true"),
+            ("ids", late_s.as_str()),
+            ("ids", done_s.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("bulk-refused") && html.contains("bulk-ok"), "{html}");
+    let refused = html.split("bulk-refused").nth(1).unwrap();
+    assert!(refused.contains(&late_ref), "the refused row names the complaint");
+    assert!(html.contains("href=\"/complaints/?overdue=true\""), "back to the same filters");
+    let closed = row(&app, done).await;
+    assert_eq!(closed.status, "closed");
+    assert_eq!(closed.resolution, "Apologised and rebooked", "the resolution is kept");
+    assert_eq!((row(&app, late).await, updates(&app, late).await), before, "the refused row is unchanged");
+
+    // Bulk assign by a hospital admin; an unknown id is reported, not fatal.
+    let coordinator = app.user(Role::PxCoordinator).id.to_string();
+    let bogus = Uuid::now_v7().to_string();
+    let resp = client
+        .post(app.url("/complaints/bulk/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("op", "assign"),
+            ("user_id", coordinator.as_str()),
+            ("ids", late_s.as_str()),
+            ("ids", bogus.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(row(&app, late).await.assigned_to, Some(app.user(Role::PxCoordinator).id));
+    // Nothing selected is a clear refusal.
+    let resp = client
+        .post(app.url("/complaints/bulk/"))
+        .form(&[("csrf_token", csrf.as_str()), ("op", "close")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+fn unzip(bytes: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut file = archive.by_name(name).unwrap_or_else(|_| panic!("{name} in the workbook"));
+    let mut text = String::new();
+    file.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[tokio::test]
+async fn exports_escape_formulas_keep_arabic_and_stay_in_the_actors_hospital() {
+    let app = TestApp::spawn().await;
+    let ha = email(Role::HospitalAdmin);
+    let (_, formula_ref) = file(&app, &ha, "=HYPERLINK(\"http://evil\")", "الطبيب لم يشرح التشخيص بوضوح").await;
+    let (_, beta_ref) = file(&app, ADMIN_B, "BETA ONLY", "شكوى في المستشفى الآخر").await;
+    let (client, _) = app.login_page_session(&ha).await;
+    let today = Utc::now().with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).unwrap()).format("%Y%m%d");
+
+    let resp = client.get(app.url("/complaints/export.csv")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert_eq!(
+        resp.headers()["content-disposition"].to_str().unwrap(),
+        format!("attachment; filename=\"complaints-{today}.csv\"")
+    );
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a UTF-8 byte-order mark");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("الرقم المرجعي,"), "Arabic headers for an Arabic user: {header}");
+    assert!(text.contains(&formula_ref));
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "the formula is escaped: {text}");
+    assert!(text.contains("الطبيب لم يشرح التشخيص بوضوح"), "Arabic intact");
+    assert!(!text.contains(&beta_ref) && !text.contains("BETA ONLY"), "only the actor's hospital");
+    assert_eq!(text.lines().count(), 2, "header and one row");
+
+    // The filters apply: nothing is overdue.
+    let resp = client.get(app.url("/complaints/export.csv?overdue=true")).send().await.unwrap();
+    let text = resp.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1, "the header only");
+
+    let resp = client.get(app.url("/complaints/export.xlsx")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = resp.bytes().await.unwrap();
+    let sheet = unzip(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains("'=HYPERLINK(&quot;http://evil&quot;)"), "{sheet}");
+    assert!(sheet.contains("الطبيب لم يشرح التشخيص بوضوح"));
+    assert!(sheet.contains("rightToLeft=\"1\""), "an Arabic reader's sheet is right to left");
+    assert!(!sheet.contains(&beta_ref));
+    assert!(unzip(&bytes, "[Content_Types].xml").contains("sheet1.xml"));
+
+    let exported = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("complaints_exported"))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(exported, 3, "every export is audited");
+
+    // Actions export the same way.
+    let resp = client.get(app.url("/actions/export.csv")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let resp = client.get(app.url("/actions/export.xlsx")).send().await.unwrap();
+    assert_eq!(&resp.bytes().await.unwrap()[..2], b"PK");
+    // A bad filter is a 400 page, not a file.
+    let resp = client.get(app.url("/complaints/export.csv?status=nope")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_detail_page_shows_the_timeline_and_actions_and_refuses_what_it_must() {
+    let app = TestApp::spawn().await;
+    let ha = email(Role::HospitalAdmin);
+    let (id, reference) = file(&app, &ha, "Rude reception", "موظف الاستقبال تعامل معي بشكل غير لائق").await;
+    let (beta, _) = file(&app, ADMIN_B, "BETA ONLY", "شكوى في المستشفى الآخر").await;
+    let (client, csrf) = app.login_page_session(&ha).await;
+
+    // A note visible to the patient.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/notes/")))
+        .form(&[("csrf_token", csrf.as_str()), ("message", "نعتذر، نراجع الموضوع"), ("is_public", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(location(&resp).starts_with(&format!("/complaints/{id}/?flash=note_added")));
+    // An empty note is refused beside its form, and nothing is written.
+    let before = updates(&app, id).await;
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/notes/")))
+        .form(&[("csrf_token", csrf.as_str()), ("message", "  ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data-field=\"message\""), "the error is beside the note form");
+    assert_eq!(updates(&app, id).await, before);
+
+    // A PX Action from the complaint.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/actions/")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let action =
+        px_action::Entity::find().filter(px_action::Column::SourceId.eq(id)).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(location(&resp), format!("/actions/{}/?flash=created", action.id));
+
+    let (status, html) = page(&client, &app, &format!("/complaints/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&reference));
+    assert!(html.contains("نعتذر، نراجع الموضوع") && html.contains("public-marker"), "the public note is marked");
+    assert!(html.matches("timeline-entry").count() >= 3, "created, note, action created");
+    assert!(html.contains(&format!("href=\"/actions/{}/\"", action.id)) && html.contains(&action.reference_number));
+    assert!(html.contains("id=\"attachments\""), "the attachments panel");
+    assert!(html.contains("action=\"/complaints/") && html.contains("/explanations/\""), "the explanation form");
+    assert!(html.contains("551234567"), "a hospital admin sees the phone");
+    let (viewer, _) = app.login_page_session(&email(Role::Viewer)).await;
+    let (status, viewer_html) = page(&viewer, &app, &format!("/complaints/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!viewer_html.contains("551234567") && viewer_html.contains("•"), "masked below px_coordinator");
+    assert!(!viewer_html.contains("id=\"note-form\""), "a viewer has no forms");
+
+    // The action's page links back to its complaint.
+    let (status, html) = page(&client, &app, &format!("/actions/{}/", action.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("href=\"/complaints/{id}/\"")) && html.contains(&reference));
+
+    // Resolving without its inputs names each one; nothing changes.
+    let before = (row(&app, id).await, updates(&app, id).await);
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/status/")))
+        .form(&[("csrf_token", csrf.as_str()), ("status", "resolved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    for field in ["resolution", "resolution_category", "category"] {
+        assert!(html.contains(&format!("data-field=\"{field}\"")), "{field} named");
+    }
+    // A move the workflow lacks names the allowed ones.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/status/")))
+        .form(&[("csrf_token", csrf.as_str()), ("status", "closed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(resp.text().await.unwrap().contains("allowed next"));
+    assert_eq!((row(&app, id).await, updates(&app, id).await), before);
+    // Starting work is one button.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/status/")))
+        .form(&[("csrf_token", csrf.as_str()), ("status", "in_progress")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(row(&app, id).await.status, "in_progress");
+
+    // Without its token the form is refused.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/notes/")))
+        .form(&[("message", "no token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    // Another hospital's complaint, or no complaint at all, is a 404 page.
+    for path in [
+        format!("/complaints/{beta}/"),
+        "/complaints/not-an-id/".to_owned(),
+        format!("/complaints/{}/", Uuid::now_v7()),
+    ] {
+        let resp = client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+    let resp = client
+        .post(app.url(&format!("/complaints/{beta}/notes/")))
+        .form(&[("csrf_token", csrf.as_str()), ("message", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    // My work lists what is assigned to me and what nobody has taken.
+    let resp = client
+        .post(app.url(&format!("/complaints/{id}/take/")))
+        .form(&[("csrf_token", csrf.as_str()), ("next", "/complaints/my-work/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&resp), "/complaints/my-work/?flash=taken");
+    let (status, html) = page(&client, &app, "/complaints/my-work/").await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = html.split("id=\"unassigned\"").next().unwrap();
+    assert!(mine.contains(&reference), "the taken complaint is mine");
+    let unassigned = html.split("id=\"unassigned\"").nth(1).unwrap();
+    assert!(unassigned.contains(&action.reference_number), "the unassigned action waits");
+}
+
+#[tokio::test]
+async fn the_new_complaint_form_shows_errors_beside_fields_and_files_a_valid_one() {
+    let app = TestApp::spawn().await;
+    let (client, csrf) = app.login_page_session(&email(Role::PxCoordinator)).await;
+    let (status, html) = page(&client, &app, "/complaints/new/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"received_at\"") && html.contains("type=\"datetime-local\""));
+    let count = complaint::Entity::find().count(app.db()).await.unwrap();
+    let resp = client
+        .post(app.url("/complaints/new/"))
+        .form(&[("csrf_token", csrf.as_str()), ("severity", "huge"), ("received_at", "yesterday")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"e-received_at\""), "the bad date is named");
+    let resp = client
+        .post(app.url("/complaints/new/"))
+        .form(&[("csrf_token", csrf.as_str()), ("severity", "huge"), ("complainant_email", "not-an-email")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    for field in ["source", "severity", "description", "complainant_email"] {
+        assert!(html.contains(&format!("id=\"e-{field}\"")), "{field} named");
+    }
+    assert!(html.contains("value=\"not-an-email\""), "what was typed is kept");
+    assert_eq!(complaint::Entity::find().count(app.db()).await.unwrap(), count, "nothing filed");
+
+    let received = (Utc::now() - Duration::days(1))
+        .with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).unwrap())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let resp = client
+        .post(app.url("/complaints/new/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("source", "call_center"),
+            ("severity", "high"),
+            ("title", "Billing error"),
+            ("description", "تم احتساب الفاتورة مرتين"),
+            ("received_at", received.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let target = location(&resp);
+    let id: Uuid = target.strip_prefix("/complaints/").unwrap().split('/').next().unwrap().parse().unwrap();
+    let filed = row(&app, id).await;
+    assert_eq!((filed.source.as_str(), filed.severity.as_str()), ("call_center", "high"));
+    assert_eq!(filed.hospital_id, app.hospital_a.id);
+    let age = Utc::now() - filed.received_at;
+    assert!(age > Duration::hours(23) && age < Duration::hours(25), "Riyadh time read right: {age}");
+    let (status, _) = page(&client, &app, &target).await;
+    assert_eq!(status, StatusCode::OK);
+}
