@@ -4,11 +4,14 @@
 #   bash tests/browser/run.sh <path-to-px360-binary>
 #
 # Starts `<binary> demo` on a free loopback port with a fresh SQLite file,
-# runs tests/browser/login_rtl_department.mjs against it, stops the server,
-# and ends with a line `browser: N passed, M failed` (CI reads it).
+# runs each scenario below against it (login_rtl_department.mjs, then
+# complaint_flow.mjs), stops the server, and ends with a line
+# `browser: N passed, M failed` (CI reads it; N + M scenarios). Set
+# BROWSER_SCENARIOS="complaint_flow.mjs" to run only some of them.
 # Needs: node >= 20, npm, python3, curl, Debian's chromium (/usr/bin/chromium,
-# override with CHROMIUM_PATH). Screenshots (home-ar.png, and failure.png /
-# failure.html on a failure) go to $BROWSER_ARTIFACTS, by default the run's
+# override with CHROMIUM_PATH). Screenshots (home-ar.png, complaint-*.png, and
+# failure.png / complaint-failure.png + .html on a failure) go to
+# $BROWSER_ARTIFACTS, by default the run's
 # temp dir, which is then kept. A CSP violation, console error or page error
 # fails the test.
 set -euo pipefail
@@ -19,6 +22,7 @@ if [ $# -ne 1 ]; then
 fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+read -r -a SCENARIOS <<<"${BROWSER_SCENARIOS:-login_rtl_department.mjs complaint_flow.mjs}"
 BIN="$1"
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 if [ ! -x "$BIN" ]; then
@@ -40,6 +44,8 @@ mkdir -p "$BROWSER_ARTIFACTS"
 
 SERVER_PID=""
 STATUS=1
+PASSED=0
+FAILED=0
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
@@ -58,12 +64,9 @@ cleanup() {
     rm -rf "$TMP"
   fi
   echo "browser: finished in $(( $(date +%s) - START )) s"
-  # Last line, read by CI.
-  if [ "$STATUS" -eq 0 ]; then
-    echo "browser: 1 passed, 0 failed"
-  else
-    echo "browser: 0 passed, 1 failed"
-  fi
+  # Last line, read by CI. A scenario that did not run (server down,
+  # interrupted) counts as failed.
+  echo "browser: $PASSED passed, $(( ${#SCENARIOS[@]} - PASSED )) failed"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -97,8 +100,17 @@ if [ "$ready" -ne 1 ]; then
 fi
 echo "browser: server ready at $BASE after $(( $(date +%s) - START )) s"
 
-set +e
-node "$HERE/login_rtl_department.mjs" "$BASE"
-STATUS=$?
-set -e
+for scenario in "${SCENARIOS[@]}"; do
+  echo "browser: running $scenario"
+  set +e
+  node "$HERE/$scenario" "$BASE"
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+  else
+    FAILED=$((FAILED + 1))
+  fi
+done
+if [ "$FAILED" -eq 0 ]; then STATUS=0; fi
 exit "$STATUS"
