@@ -110,6 +110,20 @@ async fn sla_rows_are_created_changed_deleted_and_audited() {
     for action in ["sla_config_created", "sla_config_updated", "sla_config_deleted"] {
         assert!(text.contains(action), "{action} audited: {text}");
     }
+
+    // The OpenAPI document lists the routes under their tag.
+    let (_, schema) = json(app.client.get(app.url("/api/schema/")).send().await.unwrap()).await;
+    let paths = &schema["paths"];
+    for (path, method) in [
+        ("/api/complaints/sla-configs/", "post"),
+        ("/api/complaints/sla-configs/{id}/", "patch"),
+        ("/api/complaints/escalation-rules/{id}/", "delete"),
+        ("/api/complaints/calendars/{hospital_id}/", "put"),
+        ("/api/complaints/calendars/{hospital_id}/holidays/{id}/", "patch"),
+        ("/api/complaints/sla-preview/", "get"),
+    ] {
+        assert_eq!(paths[path][method]["tags"][0], "Complaint SLA", "{method} {path}");
+    }
 }
 
 #[tokio::test]
@@ -733,6 +747,28 @@ async fn the_settings_pages_show_edit_and_stay_read_only_for_hospital_admins() {
         assert!(hidden_field(&html, "csrf_token").is_some(), "the layout's own forms only");
     }
     let (ha_csrf_client, ha_csrf) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    // Both languages, no message key shown raw.
+    for (language, word) in [("ar", "قواعد المهل"), ("en", "SLA rules")] {
+        let resp = ha_csrf_client
+            .post(app.url("/i18n/set-language/"))
+            .form(&[("csrf_token", ha_csrf.as_str()), ("language", language), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        for path in ["/complaints/settings/sla/", "/complaints/settings/escalation/", "/complaints/settings/calendar/"]
+        {
+            let html = ha_csrf_client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+            assert!(html.contains(word), "{language} {path}");
+            let raw: Vec<&str> = html
+                .split('>')
+                .filter_map(|chunk| chunk.split('<').next())
+                .flat_map(|text| text.split(|c: char| c.is_whitespace() || c == ':'))
+                .filter(|w| w.starts_with("sla-"))
+                .collect();
+            assert!(raw.is_empty(), "{language} {path}: raw keys {raw:?}");
+        }
+    }
     let resp = ha_csrf_client
         .post(app.url(&format!("/complaints/settings/sla/{}/delete/", rows[0].id)))
         .form(&[("csrf_token", ha_csrf.as_str())])

@@ -377,7 +377,7 @@ async fn sla_view(
     requested: Option<Uuid>,
 ) -> PageResult {
     let pairs = query_pairs(uri);
-    let chrome = Chrome::new(state, page, uri.path(), "sla-title").await?;
+    let chrome = Chrome::new(state, page, SLA_PATH, "sla-title").await?;
     let lang = chrome.lang;
     let requested = requested.or_else(|| Uuid::parse_str(&query_get(&pairs, "hospital_id")).ok());
     let ctx = context(state, page, lang, requested).await?;
@@ -829,7 +829,7 @@ async fn escalation_view(
     requested: Option<Uuid>,
 ) -> PageResult {
     let pairs = query_pairs(uri);
-    let chrome = Chrome::new(state, page, uri.path(), "sla-escalation-title").await?;
+    let chrome = Chrome::new(state, page, ESCALATION_PATH, "sla-escalation-title").await?;
     let lang = chrome.lang;
     let requested = requested.or_else(|| Uuid::parse_str(&query_get(&pairs, "hospital_id")).ok());
     let ctx = context(state, page, lang, requested).await?;
@@ -1102,7 +1102,7 @@ async fn calendar_view(
     requested: Option<Uuid>,
 ) -> PageResult {
     let pairs = query_pairs(uri);
-    let chrome = Chrome::new(state, page, uri.path(), "sla-calendar-title").await?;
+    let chrome = Chrome::new(state, page, CALENDAR_PATH, "sla-calendar-title").await?;
     let lang = chrome.lang;
     let requested = requested.or_else(|| Uuid::parse_str(&query_get(&pairs, "hospital_id")).ok());
     let ctx = context(state, page, lang, requested).await?;
