@@ -478,3 +478,138 @@ async fn the_new_complaint_form_shows_errors_beside_fields_and_files_a_valid_one
     let (status, _) = page(&client, &app, &target).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+async fn action_row(app: &TestApp, id: Uuid) -> px_action::Model {
+    px_action::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap()
+}
+
+async fn post_form(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_px_action_is_created_worked_submitted_approved_and_closed_from_its_pages() {
+    let app = TestApp::spawn().await;
+    let (admin, admin_csrf) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    let coordinator = app.user(Role::PxCoordinator).id.to_string();
+
+    // A missing title is named beside its field; nothing is created.
+    let resp =
+        post_form(&admin, &app, "/actions/new/", &[("csrf_token", admin_csrf.as_str()), ("severity", "high")]).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("id=\"e-title\""));
+    assert_eq!(px_action::Entity::find().count(app.db()).await.unwrap(), 0);
+    let resp = post_form(
+        &admin,
+        &app,
+        "/actions/new/",
+        &[
+            ("csrf_token", admin_csrf.as_str()),
+            ("title", "Shorten the triage wait"),
+            ("description", "تقليل وقت الانتظار في الفرز"),
+            ("severity", "high"),
+            ("priority", "high"),
+            ("assigned_to", coordinator.as_str()),
+            ("requires_approval", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let action = px_action::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(location(&resp), format!("/actions/{}/?flash=created", action.id));
+    assert_eq!(action.assigned_to, Some(app.user(Role::PxCoordinator).id));
+    let path = format!("/actions/{}/", action.id);
+    let status_path = format!("/actions/{}/status/", action.id);
+
+    // The list's filters: assigned to the coordinator, not overdue.
+    let (coord, coord_csrf) = app.login_page_session(&email(Role::PxCoordinator)).await;
+    let (_, html) = page(&coord, &app, "/actions/?assigned_to=me").await;
+    assert!(html.contains(&action.reference_number));
+    let (_, html) = page(&admin, &app, "/actions/?assigned_to=me").await;
+    assert!(!html.contains(&action.reference_number), "not the admin's");
+    let (_, html) = page(&admin, &app, "/actions/?overdue=true").await;
+    assert!(!html.contains(&action.reference_number), "not overdue");
+    let (_, html) = page(&coord, &app, "/complaints/my-work/").await;
+    assert!(html.split("id=\"unassigned\"").next().unwrap().contains(&action.reference_number), "in My work");
+
+    // The assignee starts, then may not submit without notes and evidence.
+    let resp =
+        post_form(&coord, &app, &status_path, &[("csrf_token", coord_csrf.as_str()), ("status", "in_progress")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp =
+        post_form(&coord, &app, &status_path, &[("csrf_token", coord_csrf.as_str()), ("status", "pending_approval")])
+            .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data-field=\"resolution_notes\"") && html.contains("data-field=\"evidence\""), "both named");
+    assert_eq!(action_row(&app, action.id).await.status, "in_progress");
+    let at = Utc::now();
+    px360::domains::complaints::model::px_action_attachment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        action_id: Set(action.id),
+        hospital_id: Set(action.hospital_id),
+        is_evidence: Set(true),
+        file_name: Set("photo.png".into()),
+        content_type: Set("image/png".into()),
+        size_bytes: Set(10),
+        sha256: Set("0".repeat(64)),
+        storage_key: Set("test/none".into()),
+        uploaded_by: Set(Some(app.user(Role::PxCoordinator).id)),
+        created_at: Set(at),
+        deleted_at: Set(None),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    let resp = post_form(
+        &coord,
+        &app,
+        &status_path,
+        &[
+            ("csrf_token", coord_csrf.as_str()),
+            ("status", "pending_approval"),
+            ("resolution_notes", "أعدنا ترتيب الفرز"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(action_row(&app, action.id).await.status, "pending_approval");
+
+    // The assignee sees no approve button; the admin does, and approves, then closes.
+    let (_, html) = page(&coord, &app, &path).await;
+    assert!(!html.contains("data-to=\"approved\""), "no approving one's own work");
+    let resp =
+        post_form(&coord, &app, &status_path, &[("csrf_token", coord_csrf.as_str()), ("status", "approved")]).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "and the service refuses it too");
+    let (_, html) = page(&admin, &app, &path).await;
+    assert!(html.contains("data-to=\"approved\"") && html.contains("photo.png"), "approve button and the evidence");
+    let resp =
+        post_form(&admin, &app, &status_path, &[("csrf_token", admin_csrf.as_str()), ("status", "approved")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp =
+        post_form(&admin, &app, &status_path, &[("csrf_token", admin_csrf.as_str()), ("status", "closed")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let closed = action_row(&app, action.id).await;
+    assert_eq!(closed.status, "closed");
+    assert_eq!(closed.resolution_notes, "أعدنا ترتيب الفرز");
+    let (_, html) = page(&admin, &app, &path).await;
+    assert!(html.matches("timeline-entry").count() >= 5, "created, start, submit, approve, close logged");
+    assert!(!html.contains("id=\"assign-form\""), "a closed action has no forms");
+
+    // Saved filters work for actions too; hospital B's admin does not see the action.
+    let resp = post_form(
+        &admin,
+        &app,
+        "/actions/filters/",
+        &[("csrf_token", admin_csrf.as_str()), ("name", "Closed"), ("query", "status=closed")],
+    )
+    .await;
+    assert_eq!(location(&resp), "/actions/?status=closed&flash=filter_saved");
+    let (_, html) = page(&admin, &app, "/actions/").await;
+    assert!(html.contains("href=\"/actions/?status=closed\""));
+    let (beta, _) = app.login_page_session(ADMIN_B).await;
+    let (status, _) = page(&beta, &app, &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, html) = page(&beta, &app, "/actions/").await;
+    assert!(!html.contains(&action.reference_number));
+}
