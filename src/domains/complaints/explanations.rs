@@ -545,7 +545,7 @@ async fn link_page(
     if let Some(text) = posted {
         let text = text.trim().to_owned();
         let length = text.chars().count();
-        if length < 10 || length > 5000 {
+        if !(10..=5000).contains(&length) {
             error = chrome.t("explanation-length");
         } else if answer(state, kind, token, &text).await?.is_some() {
             return render(

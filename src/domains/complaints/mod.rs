@@ -22,6 +22,7 @@ pub mod service;
 pub mod settings;
 pub mod sla;
 pub mod sla_admin;
+pub mod sla_admin_pages;
 pub mod sla_jobs;
 pub mod taxonomy;
 pub mod workflow;

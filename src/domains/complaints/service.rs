@@ -1324,12 +1324,9 @@ pub async fn transition(
         "reason": (!reason.is_empty()).then_some(&reason),
         "resolution_category": resolution_category.map(|r| r.as_str()),
     });
-    let message = match to {
-        ComplaintStatus::Resolved | ComplaintStatus::Closed if public_message.is_empty() => {
-            effective_resolution.clone()
-        }
-        _ => public_message.clone(),
-    };
+    // The patient sees the move and only the message written for them (never the internal
+    // resolution text or reason).
+    let message = public_message.clone();
     add_update(
         &txn,
         &saved,

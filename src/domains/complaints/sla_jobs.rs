@@ -125,7 +125,7 @@ async fn context<'a>(
     hospital_id: Uuid,
     applies_to: AppliesTo,
 ) -> Option<&'a SlaContext> {
-    if !cache.contains_key(&hospital_id) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(hospital_id) {
         let ctx = match sla_context(db, hospital_id, applies_to).await {
             Ok(c) => Some(c),
             Err(e) => {
@@ -134,7 +134,7 @@ async fn context<'a>(
                 None
             }
         };
-        cache.insert(hospital_id, ctx);
+        slot.insert(ctx);
     }
     cache.get(&hospital_id).and_then(Option::as_ref)
 }
