@@ -11,7 +11,7 @@ use common::{SECRET_KEY, TestApp, hidden_field, location};
 use px360::auth::{Actor, RequestMeta, Role};
 use px360::domains::complaints::model::{complaint, complaint_category};
 use px360::domains::complaints::public::{FORM_MAX_AGE_SECS, form_token};
-use px360::domains::complaints::service::{self, AssignInput, NoteInput};
+use px360::domains::complaints::service::{self, AssignInput, NoteInput, TransitionInput};
 use px360::domains::notifications::model::message;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -141,6 +141,9 @@ async fn taxonomy(app: &TestApp) -> (complaint_category::Model, complaint_catego
     let own_b = node(app, Some(app.hospital_b.id), Some(category.id), 3, "TST-01-B1", "Beta only").await;
     (shared, own_b)
 }
+
+/// Form fields given instead of [`valid_form`]'s defaults.
+type Overrides<'a> = Vec<(&'static str, &'a str)>;
 
 fn body_error(html: &str, field: &str) -> bool {
     html.contains(&format!("id=\"err-{field}\""))
@@ -295,7 +298,7 @@ async fn bad_input_is_shown_beside_the_fields_and_nothing_is_stored() {
     let browser = Browser::without_cookies();
     let unknown = Uuid::now_v7().to_string();
     let other_hospitals = own_b.id.to_string();
-    let cases: Vec<(Vec<(&'static str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<(Overrides, Vec<&str>)> = vec![
         (vec![("description", "قصير جداً")], vec!["description"]),
         (vec![("description", "   ")], vec!["description"]),
         (vec![("complainant_phone", "12ab")], vec!["complainant_phone"]),
@@ -428,6 +431,8 @@ async fn submissions_and_lookups_are_rate_limited_per_client_address() {
 #[tokio::test]
 async fn tracking_shows_the_status_and_public_updates_only() {
     let app = spawn(1000).await;
+    let (shared, _) = taxonomy(&app).await;
+    let category = shared.id.to_string();
     let browser = Browser::new();
     let marker = "The nurse at the front desk was rude to my father and refused to call the doctor.";
     let resp = browser
@@ -441,6 +446,7 @@ async fn tracking_shows_the_status_and_public_updates_only() {
                     ("complainant_phone", "0509876543"),
                     ("complainant_email", "sara.secret@example.com"),
                     ("description", marker),
+                    ("category_id", category.as_str()),
                 ],
             ),
         )
@@ -501,6 +507,22 @@ async fn tracking_shows_the_status_and_public_updates_only() {
     assert!(ok.text().await.unwrap().contains("id=\"tracked\""));
     let wrong = stranger.get(&app, &format!("{TRACK}?reference={}&phone=1111", c.reference_number)).await;
     assert!(wrong.text().await.unwrap().contains("id=\"not-found\""));
+
+    // Resolved: green, with the public message given with the change; the clock no longer shown.
+    let resolve = TransitionInput {
+        status: Some("resolved".into()),
+        resolution: Some("RESOLUTION-INTERNAL coaching record".into()),
+        resolution_category: Some("full_action_taken".into()),
+        public_message: Some("The staff member was coached and we apologise.".into()),
+        ..TransitionInput::default()
+    };
+    service::transition(&app.state, &admin, c.id, resolve).await.unwrap();
+    let html = stranger.get(&app, &format!("{TRACK}?lang=en&reference={}", c.reference_number)).await;
+    let html = html.text().await.unwrap();
+    assert!(html.contains("text-bg-success") && html.contains("Status: Resolved"), "{html}");
+    assert!(html.contains("The staff member was coached and we apologise."), "{html}");
+    assert!(!html.contains("id=\"sla-state\""));
+    assert!(!html.contains("NOTE-INTERNAL-ONLY") && !html.contains("RESOLUTION-INTERNAL") && !html.contains("Sara"));
 }
 
 #[tokio::test]

@@ -142,6 +142,15 @@ fn riyadh_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&super::calendar::riyadh()).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// "Complaint", "Question" or "Thanks" in the page language.
+fn kind_label(lang: Lang, complaint_type: &str) -> String {
+    lang.t(match complaint_type {
+        "inquiry" => "pub-kind-inquiry",
+        "appreciation" => "pub-kind-appreciation",
+        _ => "pub-kind-complaint",
+    })
+}
+
 fn with_lang(path: &str, lang: Lang) -> String {
     format!("{path}?lang={}", lang.code())
 }
@@ -581,10 +590,7 @@ async fn submitted(
     let Some(c) = live_by_reference(&state.db, &reference).await? else { return away() };
     let hospital = hospital::Entity::find_by_id(c.hospital_id).one(&state.db).await?;
     let found = Confirmation {
-        type_label: lang.t(&format!(
-            "pub-type-{}",
-            if TYPES.contains(&c.complaint_type.as_str()) { c.complaint_type.as_str() } else { "complaint" }
-        )),
+        type_label: kind_label(lang, &c.complaint_type),
         hospital: hospital.map(|h| lang.pick(&h.name_en, &h.name_ar).to_owned()).unwrap_or_default(),
         due: c.due_at.map(riyadh_time),
         track_href: format!("{TRACK_PATH}?reference={}&lang={}", c.reference_number, lang.code()),
@@ -732,10 +738,7 @@ async fn track(
     };
     let updates = service::timeline(&state.db, c.id, true).await?;
     let found = Tracked {
-        type_label: lang.t(&format!(
-            "pub-type-{}",
-            if TYPES.contains(&c.complaint_type.as_str()) { c.complaint_type.as_str() } else { "complaint" }
-        )),
+        type_label: kind_label(lang, &c.complaint_type),
         hospital: hospital.map(|h| lang.pick(&h.name_en, &h.name_ar).to_owned()).unwrap_or_default(),
         status_label: lang.t(status_key(&c.status)),
         badge: badge(&c.status),
