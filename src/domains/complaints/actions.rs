@@ -332,7 +332,7 @@ pub async fn insert(txn: &DatabaseTransaction, actor: &Actor, new: NewAction) ->
     let saved = px_action::ActiveModel {
         id: Set(Uuid::now_v7()),
         hospital_id: Set(new.hospital_id),
-        reference_number: Set(workflow::new_reference_number(RefPrefix::Act, at)),
+        reference_number: Set(super::service::fresh_reference(txn, RefPrefix::Act, at).await?),
         source_type: Set(new.source_type),
         source_id: Set(new.source_id),
         title: Set(new.title),

@@ -1257,24 +1257,14 @@ async fn status_submit(
     let to = form.get("status");
     let form_name = format!("status-{to}");
     let fields = ["resolution", "resolution_category", "category", "category_id", "reason", "public_message"];
-    // Resolving may set the level-3 category in the same form.
-    if to == "resolved"
-        && let Some(category) = opt_uuid(&form.get("category_id"))
-    {
-        let current = service::visible(&state, &page.actor, id).await?;
-        if current.category_id != Some(category) {
-            let patch = ComplaintPatch { category_id: Some(category), ..ComplaintPatch::default() };
-            if let Err(e) = service::update(&state, &page.actor, id, patch).await {
-                return after(&state, &page, id, &form_name, &fields, &form, Err(e), "", "status").await;
-            }
-        }
-    }
     let input = TransitionInput {
         status: opt(to.clone()),
         resolution: opt(form.get("resolution")),
         resolution_category: opt(form.get("resolution_category")),
         reason: opt(form.get("reason")),
         public_message: opt(form.get("public_message")),
+        // Resolving may set the level-3 category in the same form (and the same transaction).
+        category_id: if to == "resolved" { opt_uuid(&form.get("category_id")) } else { None },
     };
     let result = service::transition(&state, &page.actor, id, input).await.map(|_| ());
     after(&state, &page, id, &form_name, &fields, &form, result, "status_changed", "status").await

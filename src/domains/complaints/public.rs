@@ -156,16 +156,13 @@ fn with_lang(path: &str, lang: Lang) -> String {
 }
 
 /// Counts one public request of `kind` (`submit`, `track`) from `ip` in the shared limiter;
-/// `Some(retry_after)` when over `public_rate_limit_per_hour`.
-///
-/// The limiter counts fixed one-minute windows today; once it takes a window length this
-/// becomes `hit_window(subject, limit, 3600)` (an hour).
+/// `Some(retry_after)` when over `public_rate_limit_per_hour` (fixed wall-clock hours).
 async fn over_limit(state: &AppState, kind: &str, ip: &str) -> Option<u64> {
     let limit = state.config.public_rate_limit_per_hour;
     let digest = Sha256::digest(format!("px360-public:{kind}:{ip}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    match ratelimit::limiter(state).hit(Uuid::from_bytes(bytes), limit).await {
+    match ratelimit::limiter(state).hit_window(Uuid::from_bytes(bytes), limit, 3600).await {
         Decision::Allowed => None,
         Decision::Limited { retry_after } => Some(retry_after),
     }

@@ -751,7 +751,7 @@ pub async fn create(
     let row = complaint::ActiveModel {
         id: Set(id),
         hospital_id: Set(hospital.id),
-        reference_number: Set(workflow::new_reference_number(complaint_type.prefix(), at)),
+        reference_number: Set(fresh_reference(db, complaint_type.prefix(), at).await?),
         complaint_type: Set(complaint_type.as_str().to_owned()),
         source: Set(source.as_str().to_owned()),
         source_type: Set(source.source_type().as_str().to_owned()),
@@ -841,6 +841,30 @@ pub async fn create(
         state.waker.wake(crate::jobs::Queue::Notifications);
     }
     Ok(saved)
+}
+
+/// A reference number not used yet (30 random bits a day make a clash rare; it is retried).
+pub async fn fresh_reference(
+    db: &impl ConnectionTrait,
+    prefix: workflow::RefPrefix,
+    at: DateTime<Utc>,
+) -> AppResult<String> {
+    use sea_orm::PaginatorTrait;
+    for _ in 0..8 {
+        let candidate = workflow::new_reference_number(prefix, at);
+        let taken = if prefix == workflow::RefPrefix::Act {
+            super::model::px_action::Entity::find()
+                .filter(super::model::px_action::Column::ReferenceNumber.eq(&candidate))
+                .count(db)
+                .await?
+        } else {
+            complaint::Entity::find().filter(complaint::Column::ReferenceNumber.eq(&candidate)).count(db).await?
+        };
+        if taken == 0 {
+            return Ok(candidate);
+        }
+    }
+    Err(AppError::Unexpected(anyhow::anyhow!("no free {} reference number", prefix.as_str())))
 }
 
 /// Writes one timeline row.
@@ -1227,6 +1251,8 @@ pub struct TransitionInput {
     pub reason: Option<String>,
     /// A message the patient sees on the tracking page with this change (optional).
     pub public_message: Option<String>,
+    /// Sets the category with the move (resolving needs one at level 3 or 4).
+    pub category_id: Option<Uuid>,
 }
 
 fn transition_error(e: TransitionError) -> AppError {
@@ -1271,13 +1297,22 @@ pub async fn transition(
     let reason = input.reason.as_deref().map(str::trim).unwrap_or_default().chars().take(2000).collect::<String>();
     let public_message =
         input.public_message.as_deref().map(str::trim).unwrap_or_default().chars().take(2000).collect::<String>();
-    let category_level = match current.category_id {
-        Some(c) => category_for(&state.db, current.hospital_id, c).await?.and_then(|c| u8::try_from(c.level).ok()),
+    let new_category = match input.category_id {
+        Some(c) => Some(
+            category_for(&state.db, current.hospital_id, c)
+                .await?
+                .ok_or_else(|| invalid("category_id", "Invalid pk - object does not exist."))?,
+        ),
         None => None,
     };
 
     let txn = state.db.begin().await?;
     let current = lock(&txn, id).await?;
+    let category_level = match (&new_category, current.category_id) {
+        (Some(c), _) => u8::try_from(c.level).ok(),
+        (None, Some(c)) => category_for(&txn, current.hospital_id, c).await?.and_then(|c| u8::try_from(c.level).ok()),
+        (None, None) => None,
+    };
     let from = ComplaintStatus::parse(&current.status)
         .ok_or_else(|| anyhow::anyhow!("complaint {} has unknown status {}", current.id, current.status))?;
     // Closing keeps the resolution given at resolve time unless a new one is given.
@@ -1294,6 +1329,9 @@ pub async fn transition(
     row.status = Set(to.as_str().to_owned());
     row.status_changed_at = Set(Some(at));
     row.updated_at = Set(at);
+    if let Some(c) = &new_category {
+        row.category_id = Set(Some(c.id));
+    }
     match to {
         ComplaintStatus::Resolved => {
             row.resolution = Set(resolution.clone());

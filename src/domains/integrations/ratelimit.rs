@@ -1,6 +1,7 @@
 //! Rate limits of the event endpoints (`POST /api/integrations/events/`, the HIS feed and its
 //! simulator): a fixed one-minute window (wall-clock minutes, so every process agrees on the
-//! window) counting requests per API key or per JWT user.
+//! window) counting requests per API key or per JWT user; the public complaint pages use the same
+//! limiter with one-hour windows per client address.
 //!
 //! With Redis configured the count is `INCR px360:rl:<subject>:<minute>` (+ `EXPIRE`), shared by
 //! every web process. Without Redis, or while Redis fails, each process counts on its own: a
@@ -53,11 +54,14 @@ struct LocalWindows {
     counts: HashMap<Uuid, u64>,
 }
 
+/// Fixed windows of each length in use (seconds → windows).
+type LocalByLength = HashMap<u64, LocalWindows>;
+
 pub struct Limiter {
     redis: Option<redis::Client>,
     conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
     redis_down_until: Mutex<Option<Instant>>,
-    local: Mutex<LocalWindows>,
+    local: Mutex<LocalByLength>,
 }
 
 impl Limiter {
@@ -68,27 +72,34 @@ impl Limiter {
             redis,
             conn: tokio::sync::Mutex::new(None),
             redis_down_until: Mutex::new(None),
-            local: Mutex::new(LocalWindows::default()),
+            local: Mutex::new(LocalByLength::default()),
         }
     }
 
     /// Counts one request of `subject` against `limit` a minute (0 = unlimited, nothing counted).
     pub async fn hit(&self, subject: Uuid, limit: u32) -> Decision {
+        self.hit_window(subject, limit, WINDOW_SECS).await
+    }
+
+    /// Like [`Limiter::hit`], over fixed wall-clock windows of `window_secs` seconds.
+    pub async fn hit_window(&self, subject: Uuid, limit: u32, window_secs: u64) -> Decision {
         if limit == 0 {
             return Decision::Allowed;
         }
+        let window_secs = window_secs.max(1);
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let window = now / WINDOW_SECS;
-        let retry_after = (WINDOW_SECS - now % WINDOW_SECS).max(1);
-        let count = match self.redis_count(subject, window).await {
+        let window = now / window_secs;
+        let retry_after = (window_secs - now % window_secs).max(1);
+        let count = match self.redis_count(subject, window_secs, window).await {
             Some(n) => n,
-            None => self.local_count(subject, window),
+            None => self.local_count(subject, window_secs, window),
         };
         if count > u64::from(limit) { Decision::Limited { retry_after } } else { Decision::Allowed }
     }
 
-    fn local_count(&self, subject: Uuid, window: u64) -> u64 {
-        let mut local = self.local.lock().unwrap_or_else(|p| p.into_inner());
+    fn local_count(&self, subject: Uuid, window_secs: u64, window: u64) -> u64 {
+        let mut all = self.local.lock().unwrap_or_else(|p| p.into_inner());
+        let local = all.entry(window_secs).or_default();
         if local.window != window {
             local.window = window;
             local.counts.clear();
@@ -130,7 +141,7 @@ impl Limiter {
     }
 
     /// The window's count after this request, from Redis; `None` when Redis is not usable.
-    async fn redis_count(&self, subject: Uuid, window: u64) -> Option<u64> {
+    async fn redis_count(&self, subject: Uuid, window_secs: u64, window: u64) -> Option<u64> {
         if self.redis.is_none() || !self.redis_usable() {
             return None;
         }
@@ -141,9 +152,13 @@ impl Limiter {
                 return None;
             }
         };
-        let key = format!("px360:rl:{subject}:{window}");
+        let key = if window_secs == WINDOW_SECS {
+            format!("px360:rl:{subject}:{window}")
+        } else {
+            format!("px360:rl:{subject}:{window_secs}:{window}")
+        };
         let mut pipe = redis::pipe();
-        pipe.atomic().cmd("INCR").arg(&key).cmd("EXPIRE").arg(&key).arg(WINDOW_SECS * 2).ignore();
+        pipe.atomic().cmd("INCR").arg(&key).cmd("EXPIRE").arg(&key).arg(window_secs * 2).ignore();
         match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<(u64,)>(&mut conn)).await {
             Ok(Ok((n,))) => Some(n),
             Ok(Err(e)) => {
