@@ -133,6 +133,7 @@ work-amove-cancel = إلغاء الإجراء
 
 work-flash-created = تم الحفظ.
 work-flash-updated = حُفظت التغييرات.
+work-flash-unchanged = لم يتغيّر شيء: القيم كما كانت.
 work-flash-assigned = تم الإسناد.
 work-flash-taken = أصبحت مسندة إليك.
 work-flash-status_changed = تغيّرت الحالة.

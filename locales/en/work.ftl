@@ -121,6 +121,7 @@ work-amove-cancel = Cancel the action
 
 work-flash-created = Saved.
 work-flash-updated = The changes were saved.
+work-flash-unchanged = Nothing changed: the values are the same as before.
 work-flash-assigned = Assigned.
 work-flash-taken = It is yours now.
 work-flash-status_changed = The status was changed.

@@ -11,21 +11,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::actions::{
     self, ActionAssignInput, ActionInput, ActionNoteInput, ActionTransitionInput, ActionView, SOURCE_TYPES,
 };
 use super::attachments::{self, AttachmentsPanel, Subject};
-use super::filters::{self, Due, Flash, FormErrors, Names, Opt};
+use super::filters::{self, Detail, Due, Flash, FormErrors, Names, Opt, Refused, opt, opt_uuid};
 use super::model::{complaint, px_action};
 use super::pages::{file_date, path_id, safe_next};
 use super::sla::{Priority, Severity};
 use super::workflow::{self, ActionStatus};
 use crate::app::AppState;
-use crate::auth::{Actor, CsrfForm, PageActor, Permission, Role};
-use crate::crud::ListQuery;
+use crate::auth::{CsrfForm, PageActor, Permission, Role};
 use crate::domains::audit::service::{Entry, record};
 use crate::domains::organizations::service::now;
 use crate::error::{AppError, AppResult};
@@ -50,14 +49,6 @@ pub fn page_routes() -> Router<AppState> {
 
 pub fn status_label(lang: Lang, status: &str) -> String {
     filters::label(lang, "work-astatus", status)
-}
-
-fn opt(value: String) -> Option<String> {
-    if value.is_empty() { None } else { Some(value) }
-}
-
-fn opt_uuid(value: &str) -> Option<Uuid> {
-    Uuid::parse_str(value.trim()).ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,35 +105,9 @@ struct ListPage {
     query: String,
     show_hospital: bool,
     can_create: bool,
+    can_export: bool,
     flash: Option<Flash>,
     errors: Vec<String>,
-}
-
-fn with_param(query: &str, key: &str, value: &str) -> String {
-    let mut pairs = filters::pairs(Some(query));
-    pairs.retain(|(k, _)| k != key);
-    if !value.is_empty() {
-        pairs.push((key.to_owned(), value.to_owned()));
-    }
-    serde_urlencoded::to_string(&pairs).unwrap_or_default()
-}
-
-async fn status_counts(state: &AppState, actor: &Actor, query: &ListQuery) -> AppResult<Vec<(String, i64)>> {
-    let mut without = query.clone();
-    without.filters.remove("status");
-    let mut select = match actions::filtered(actor, &without, now()) {
-        Ok(s) => s,
-        Err(_) => return Ok(vec![]),
-    };
-    QueryTrait::query(&mut select).clear_order_by();
-    Ok(select
-        .select_only()
-        .column(px_action::Column::Status)
-        .column_as(px_action::Column::Id.count(), "n")
-        .group_by(px_action::Column::Status)
-        .into_tuple()
-        .all(&state.db)
-        .await?)
 }
 
 async fn names_for(state: &AppState, lang: Lang, rows: &[ActionView]) -> AppResult<Names> {
@@ -202,19 +167,26 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
     };
     let names = names_for(&state, lang, &results).await?;
     let rows = results.iter().map(|a| row_of(lang, &names, a, at)).collect();
-    let by_status = status_counts(&state, actor, &query).await?;
+    let by_status = filters::status_counts(
+        &state.db,
+        &query,
+        |q| actions::filtered(actor, q, at),
+        px_action::Column::Status,
+        px_action::Column::Id,
+    )
+    .await?;
     let counts = ActionStatus::ALL
         .iter()
         .map(|s| StatusCount {
             label: status_label(lang, s.as_str()),
             badge: filters::action_badge(s.as_str()),
             count: by_status.iter().find(|(k, _)| k == s.as_str()).map_or(0, |(_, n)| *n),
-            href: format!("/actions/?{}", with_param(&canonical, "status", s.as_str())),
+            href: format!("/actions/?{}", filters::with_param(&canonical, "status", s.as_str())),
             active: query.filter("status") == Some(s.as_str()),
         })
         .collect();
+    // The option helpers keep a requested hospital only when the actor sees it.
     let hospital_filter = query.uuid_filter("hospital_id").ok().flatten();
-    let scope = hospital_filter.or_else(|| filters::scope_hospital(actor));
     let status_values: Vec<&str> = ActionStatus::ALL.iter().map(|s| s.as_str()).collect();
     let severity_values: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     let priority_values: Vec<&str> = Priority::ALL.iter().map(|s| s.as_str()).collect();
@@ -236,7 +208,7 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
                 &state.db,
                 lang,
                 actor,
-                scope,
+                hospital_filter,
                 query.uuid_filter("department_id").ok().flatten(),
             )
             .await?,
@@ -247,6 +219,7 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
             query: canonical,
             show_hospital: actor.role == Role::PxAdmin,
             can_create: actor.role.may(Permission::HandleComplaints),
+            can_export: actor.role != Role::SourceUser,
             flash: filters::flash(lang, uri.query()),
             errors,
             chrome,
@@ -259,7 +232,7 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
 
 async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: Format) -> PageResult {
     let actor = &page.actor;
-    actor.require(state, Permission::ViewComplaints).await?;
+    filters::require_export(state, actor).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let query = filters::list_query(uri.path(), uri.query(), actions::FILTERS);
     let at = now();
@@ -392,7 +365,8 @@ async fn form_view(
     let chrome = Chrome::new(state, page, "/actions/new/", "work-action-new-title").await?;
     let lang = chrome.lang;
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
-    let hospital = opt_uuid(&get("hospital_id")).or_else(|| filters::scope_hospital(actor)).or(actor.hospital_id);
+    // The posted hospital counts only when the actor sees it (the option helpers check).
+    let hospital = filters::options_hospital(actor, opt_uuid(&get("hospital_id")));
     let severity_values: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     let priority_values: Vec<&str> = Priority::ALL.iter().map(|s| s.as_str()).collect();
     let pick = |k: &str, default: &str| {
@@ -546,14 +520,7 @@ impl DetailPage {
     }
 }
 
-struct Refused {
-    form: String,
-    err: FormErrors,
-    values: BTreeMap<String, String>,
-    status: StatusCode,
-}
-
-async fn detail_view(
+pub(super) async fn detail_view(
     state: &AppState,
     page: &PageActor,
     id: Uuid,
@@ -562,6 +529,10 @@ async fn detail_view(
 ) -> PageResult {
     let actor = &page.actor;
     let m = actions::visible(state, actor, id).await?;
+    if refused.is_none() {
+        // Reads are audited like the complaint's (a refused form shown again is not a new read).
+        record(&state.db, actor, Entry::new("action_viewed", "px_action", m.id).hospital(Some(m.hospital_id))).await?;
+    }
     let path = format!("/actions/{id}/");
     let chrome = Chrome::new(state, page, &path, "work-action-detail-title").await?;
     let lang = chrome.lang;
@@ -690,34 +661,6 @@ async fn detail_page(
     detail_view(&state, &page, id, uri.query(), None).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn after(
-    state: &AppState,
-    page: &PageActor,
-    id: Uuid,
-    form_name: &str,
-    fields: &[&str],
-    form: &CsrfForm,
-    result: AppResult<()>,
-    flash: &str,
-    anchor: &str,
-) -> PageResult {
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/actions/{id}/?flash={flash}#{anchor}")).into_response()),
-        Err(AppError::NotFound(what)) => Err(AppError::NotFound(what).into()),
-        Err(e) => {
-            let lang = Lang::parse(&page.actor.language).unwrap_or(Lang::Ar);
-            let refused = Refused {
-                form: form_name.to_owned(),
-                err: FormErrors::from_error(lang, &e, fields),
-                values: form.0.iter().filter(|(k, _)| k != "csrf_token").cloned().collect(),
-                status: e.status(),
-            };
-            detail_view(state, page, id, None, Some(refused)).await
-        }
-    }
-}
-
 async fn assign_submit(
     State(state): State<AppState>,
     page: PageActor,
@@ -727,7 +670,7 @@ async fn assign_submit(
     let id = path_id(&id, "action")?;
     let input = ActionAssignInput { user_id: opt_uuid(&form.get("user_id")) };
     let result = actions::assign(&state, &page.actor, id, input).await.map(|_| ());
-    after(&state, &page, id, "assign", &["user_id"], &form, result, "assigned", "assign").await
+    filters::after(&state, &page, Detail::Action, id, "assign", &["user_id"], &form, result, "assigned", "assign").await
 }
 
 async fn take_submit(
@@ -745,7 +688,7 @@ async fn take_submit(
         let sep = if target.contains('?') { '&' } else { '?' };
         return Ok(Redirect::to(&format!("{target}{sep}flash=taken")).into_response());
     }
-    after(&state, &page, id, "assign", &["user_id"], &form, result, "taken", "assign").await
+    filters::after(&state, &page, Detail::Action, id, "assign", &["user_id"], &form, result, "taken", "assign").await
 }
 
 async fn status_submit(
@@ -763,9 +706,10 @@ async fn status_submit(
         reason: opt(form.get("reason")),
     };
     let result = actions::transition(&state, &page.actor, id, input).await.map(|_| ());
-    after(
+    filters::after(
         &state,
         &page,
+        Detail::Action,
         id,
         &form_name,
         &["resolution_notes", "reason", "evidence"],
@@ -786,5 +730,5 @@ async fn note_submit(
     let id = path_id(&id, "action")?;
     let input = ActionNoteInput { message: opt(form.get("message")) };
     let result = actions::add_note(&state, &page.actor, id, input).await.map(|_| ());
-    after(&state, &page, id, "note", &["message"], &form, result, "note_added", "logs").await
+    filters::after(&state, &page, Detail::Action, id, "note", &["message"], &form, result, "note_added", "logs").await
 }

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Set,
+};
 use uuid::Uuid;
 
 use super::model::{complaint_category, saved_filter};
@@ -89,37 +92,44 @@ pub fn has(query: &ListQuery, name: &str, item: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Flash messages
 
-/// The flashes a redirect may name (`?flash=<key>`), shown from `work-flash-<key>`.
-const FLASHES: &[(&str, bool)] = &[
-    ("created", true),
-    ("updated", true),
-    ("assigned", true),
-    ("taken", true),
-    ("status_changed", true),
-    ("note_added", true),
-    ("action_created", true),
-    ("filter_saved", true),
-    ("filter_deleted", true),
-    ("filter_duplicate", false),
-    ("filter_invalid", false),
-    ("explanation_sent", true),
-    ("explanation_error", false),
+/// The flashes a redirect may name (`?flash=<key>`), shown from `work-flash-<key>` with their
+/// alert class. Only these fixed messages are shown: nothing of the query string's text reaches
+/// the page (a `detail=` is ignored).
+const FLASHES: &[(&str, &str)] = &[
+    ("created", "alert-success"),
+    ("updated", "alert-success"),
+    ("unchanged", "alert-info"),
+    ("assigned", "alert-success"),
+    ("taken", "alert-success"),
+    ("status_changed", "alert-success"),
+    ("note_added", "alert-success"),
+    ("action_created", "alert-success"),
+    ("filter_saved", "alert-success"),
+    ("filter_deleted", "alert-success"),
+    ("filter_duplicate", "alert-danger"),
+    ("filter_invalid", "alert-danger"),
+    ("explanation_sent", "alert-success"),
+    ("explanation_error", "alert-danger"),
 ];
 
 pub struct Flash {
-    pub ok: bool,
+    /// `alert-success`, `alert-info` or `alert-danger`.
+    pub class: &'static str,
     pub message: String,
-    pub detail: String,
+}
+
+impl Flash {
+    pub fn ok(&self) -> bool {
+        self.class != "alert-danger"
+    }
 }
 
 /// The flash named by the query string, if it is a known one.
 pub fn flash(lang: Lang, query: Option<&str>) -> Option<Flash> {
     let all = pairs(query);
     let key = all.iter().find(|(k, _)| k == "flash").map(|(_, v)| v.as_str())?;
-    let (key, ok) = FLASHES.iter().find(|(k, _)| *k == key)?;
-    let detail =
-        all.iter().find(|(k, _)| k == "detail").map(|(_, v)| v.chars().take(500).collect()).unwrap_or_default();
-    Some(Flash { ok: *ok, message: lang.t(&format!("work-flash-{key}")), detail })
+    let (key, class) = FLASHES.iter().find(|(k, _)| *k == key)?;
+    Some(Flash { class, message: lang.t(&format!("work-flash-{key}")) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,18 +490,27 @@ pub fn scope_hospital(actor: &Actor) -> Option<Uuid> {
     }
 }
 
+/// The hospital a form's or filter's choices come from: the one asked for (a query string or a
+/// posted form) only when the actor sees it, else the actor's scope (`None`: a PX admin working
+/// across hospitals). Every option helper below goes through this, so a client-supplied id of
+/// another hospital never lists that hospital's departments, users, staff or categories.
+pub fn options_hospital(actor: &Actor, requested: Option<Uuid>) -> Option<Uuid> {
+    requested.filter(|h| actor.sees_hospital(*h)).or_else(|| scope_hospital(actor))
+}
+
 /// The categories a hospital may use (shared and its own, active, live) in taxonomy order,
 /// labelled with their path; `min_level` keeps the deeper ones (3 for resolving).
 pub async fn category_options(
     db: &impl ConnectionTrait,
     lang: Lang,
+    actor: &Actor,
     hospital_id: Option<Uuid>,
     min_level: i32,
     selected: Option<Uuid>,
 ) -> AppResult<Vec<Opt>> {
     use complaint_category::Column as C;
     let mut owner = Condition::any().add(C::HospitalId.is_null());
-    if let Some(h) = hospital_id {
+    if let Some(h) = options_hospital(actor, hospital_id) {
         owner = owner.add(C::HospitalId.eq(h));
     }
     let all = complaint_category::Entity::find()
@@ -516,7 +535,8 @@ pub async fn category_options(
     Ok(options.into_iter().map(|(_, o)| o).collect())
 }
 
-/// Live departments in the actor's scope (with the hospital's code when the PX admin sees all).
+/// Live departments of a hospital the actor sees, or of the actor's scope (with the hospital's
+/// code when the PX admin sees all).
 pub async fn department_options(
     db: &impl ConnectionTrait,
     lang: Lang,
@@ -524,13 +544,14 @@ pub async fn department_options(
     hospital_id: Option<Uuid>,
     selected: Option<Uuid>,
 ) -> AppResult<Vec<Opt>> {
+    let hospital_id = options_hospital(actor, hospital_id);
     let mut select = department::Entity::find().filter(department::Column::DeletedAt.is_null());
     select = match hospital_id {
         Some(h) => select.filter(department::Column::HospitalId.eq(h)),
         None => actor.scoped(select, department::Column::HospitalId),
     };
     let rows = select.order_by_asc(department::Column::NameEn).all(db).await?;
-    let codes: BTreeMap<Uuid, String> = if hospital_id.is_none() && scope_hospital(actor).is_none() {
+    let codes: BTreeMap<Uuid, String> = if hospital_id.is_none() {
         hospital::Entity::find().all(db).await?.into_iter().map(|h| (h.id, h.code)).collect()
     } else {
         BTreeMap::new()
@@ -548,7 +569,7 @@ pub async fn department_options(
         .collect())
 }
 
-/// Active users who handle complaints in a hospital (or in the actor's scope).
+/// Active users who handle complaints in a hospital the actor sees (or in the actor's scope).
 pub async fn handler_options(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -558,7 +579,7 @@ pub async fn handler_options(
     let handlers: Vec<&str> =
         Role::ALL.iter().filter(|r| r.may(Permission::HandleComplaints)).map(|r| r.as_str()).collect();
     let mut place = Condition::any().add(user::Column::Role.eq(Role::PxAdmin.as_str()));
-    place = match hospital_id.or_else(|| scope_hospital(actor)) {
+    place = match options_hospital(actor, hospital_id) {
         Some(h) => place.add(user::Column::HospitalId.eq(h)),
         None => place.add(user::Column::HospitalId.is_not_null()),
     };
@@ -573,14 +594,15 @@ pub async fn handler_options(
     Ok(rows.into_iter().map(|u| Opt::new(u.id, user_name(&u), Some(u.id) == selected)).collect())
 }
 
-/// Live staff of a hospital.
+/// Live staff of a hospital the actor sees (none without one hospital).
 pub async fn staff_options(
     db: &impl ConnectionTrait,
     lang: Lang,
+    actor: &Actor,
     hospital_id: Option<Uuid>,
     selected: Option<Uuid>,
 ) -> AppResult<Vec<Opt>> {
-    let Some(h) = hospital_id else { return Ok(vec![]) };
+    let Some(h) = options_hospital(actor, hospital_id) else { return Ok(vec![]) };
     let rows = staff::Entity::find()
         .filter(staff::Column::HospitalId.eq(h))
         .filter(staff::Column::DeletedAt.is_null())
@@ -610,6 +632,130 @@ pub async fn hospital_options(
         .filter(|h| actor.sees_hospital(h.id))
         .map(|h| Opt::new(h.id, lang.pick(&h.name_en, &h.name_ar), Some(h.id) == selected))
         .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers shared by the complaint and action pages
+
+/// `query` with `key` set to `value` (or removed when empty).
+pub fn with_param(query: &str, key: &str, value: &str) -> String {
+    let mut pairs = pairs(Some(query));
+    pairs.retain(|(k, _)| k != key);
+    if !value.is_empty() {
+        pairs.push((key.to_owned(), value.to_owned()));
+    }
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+/// A form value, `None` when blank.
+pub fn opt(value: String) -> Option<String> {
+    if value.is_empty() { None } else { Some(value) }
+}
+
+/// A form value read as a UUID (`None` when blank or not one).
+pub fn opt_uuid(value: &str) -> Option<Uuid> {
+    Uuid::parse_str(value.trim()).ok()
+}
+
+/// Rows per status of a list's filters without its status filter; `build` is the service's
+/// filtered select (a bad filter counts nothing: the list shows the error).
+pub async fn status_counts<E, F>(
+    db: &impl ConnectionTrait,
+    query: &ListQuery,
+    build: F,
+    status: E::Column,
+    id: E::Column,
+) -> AppResult<Vec<(String, i64)>>
+where
+    E: EntityTrait,
+    F: FnOnce(&ListQuery) -> AppResult<Select<E>>,
+{
+    let mut without = query.clone();
+    without.filters.remove("status");
+    let Ok(mut select) = build(&without) else { return Ok(vec![]) };
+    QueryTrait::query(&mut select).clear_order_by();
+    Ok(select.select_only().column(status).column_as(id.count(), "n").group_by(status).into_tuple().all(db).await?)
+}
+
+/// Whether the complainant's name, phone and e-mail are masked for this role on the pages and in
+/// exports: below px_coordinator, except a source user (their own complaints; the API's rule).
+pub fn masks_pii(role: Role) -> bool {
+    !role.sees_pii() && role != Role::SourceUser
+}
+
+/// Exports (complaints and actions) need the lists' permission, and are not for source users
+/// (spec access matrix); a refusal is audited like any other.
+pub async fn require_export(state: &AppState, actor: &Actor) -> AppResult<()> {
+    actor.require(state, Permission::ViewComplaints).await?;
+    if actor.role == Role::SourceUser {
+        crate::domains::audit::service::record(
+            &state.db,
+            actor,
+            crate::domains::audit::service::Entry::new("permission_denied", "route", "")
+                .details(serde_json::json!({"permission": "Export"})),
+        )
+        .await?;
+        return Err(crate::error::forbidden());
+    }
+    Ok(())
+}
+
+/// A refused form of a detail page: which one, its errors and what was sent.
+pub struct Refused {
+    pub form: String,
+    pub err: FormErrors,
+    pub values: BTreeMap<String, String>,
+    pub status: axum::http::StatusCode,
+}
+
+/// The detail page a form belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Complaint,
+    Action,
+}
+
+impl Detail {
+    fn path(self, id: Uuid) -> String {
+        match self {
+            Detail::Complaint => format!("/complaints/{id}/"),
+            Detail::Action => format!("/actions/{id}/"),
+        }
+    }
+}
+
+/// After a detail page's form: a redirect with its flash, or the page again with the errors
+/// beside the form (`form_name`; `fields` are its inputs). An unknown row is a 404 page.
+#[allow(clippy::too_many_arguments)]
+pub async fn after(
+    state: &AppState,
+    page: &PageActor,
+    detail: Detail,
+    id: Uuid,
+    form_name: &str,
+    fields: &[&str],
+    form: &CsrfForm,
+    result: AppResult<()>,
+    flash: &str,
+    anchor: &str,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("{}?flash={flash}#{anchor}", detail.path(id))).into_response()),
+        Err(AppError::NotFound(what)) => Err(AppError::NotFound(what).into()),
+        Err(e) => {
+            let lang = Lang::parse(&page.actor.language).unwrap_or(Lang::Ar);
+            let refused = Refused {
+                form: form_name.to_owned(),
+                err: FormErrors::from_error(lang, &e, fields),
+                values: form.0.iter().filter(|(k, _)| k != "csrf_token").cloned().collect(),
+                status: e.status(),
+            };
+            match detail {
+                Detail::Complaint => super::pages::detail_view(state, page, id, None, Some(refused)).await,
+                Detail::Action => super::action_pages::detail_view(state, page, id, None, Some(refused)).await,
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,11 +828,6 @@ impl FormErrors {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.general.is_empty()
     }
-}
-
-/// The HTTP status a refused form is shown with.
-pub fn status_of(err: &AppError) -> axum::http::StatusCode {
-    err.status()
 }
 
 #[cfg(test)]

@@ -13,24 +13,25 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::api::{BulkInput, bulk_run, my_work_rows};
 use super::attachments::{self, AttachmentsPanel, Subject};
-use super::filters::{self, Due, Flash, FormErrors, Names, Opt};
-use super::model::{complaint, complaint_category};
+use super::filters::{self, Detail, Due, Flash, FormErrors, Names, Opt, Refused, opt, opt_uuid};
+use super::model::{complaint, complaint_category, px_action};
 use super::service::{
     self, AssignInput, ComplaintInput, ComplaintPatch, ComplaintView, NoteInput, Origin, TransitionInput,
 };
 use super::sla::{ComplaintSource, Priority, Severity};
-use super::workflow::{self, ComplaintStatus, ComplaintType, ResolutionCategory};
+use super::workflow::{self, ActionStatus, ComplaintStatus, ComplaintType, ResolutionCategory};
 use crate::app::AppState;
 use crate::auth::{Actor, CsrfForm, PageActor, Permission, Role};
 use crate::crud::ListQuery;
 use crate::domains::audit::service::{Entry, record};
 use crate::domains::organizations::model::{patient, staff};
 use crate::domains::organizations::service::now;
-use crate::error::{AppError, AppResult, not_found};
+use crate::error::{AppError, AppResult, FieldErrors, not_found};
 use crate::http::export::{self, Format, Table};
 use crate::i18n::Lang;
 use crate::web::{Chrome, PageResult, render};
@@ -62,14 +63,6 @@ pub fn page_routes() -> Router<AppState> {
 /// A path id; anything but a UUID is the same 404 as an unknown one.
 pub fn path_id(raw: &str, what: &'static str) -> AppResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| not_found(what))
-}
-
-fn opt(value: String) -> Option<String> {
-    if value.is_empty() { None } else { Some(value) }
-}
-
-fn opt_uuid(value: &str) -> Option<Uuid> {
-    Uuid::parse_str(value.trim()).ok()
 }
 
 /// A same-site path to go back to (`/complaints/…` or `/actions/…`), else `fallback`.
@@ -150,38 +143,10 @@ struct ListPage {
     can_create: bool,
     can_handle: bool,
     can_assign: bool,
+    can_export: bool,
     assignees: Vec<Opt>,
     flash: Option<Flash>,
     errors: Vec<String>,
-}
-
-/// `query` with `key` set to `value` (or removed when empty).
-fn with_param(query: &str, key: &str, value: &str) -> String {
-    let mut pairs = filters::pairs(Some(query));
-    pairs.retain(|(k, _)| k != key);
-    if !value.is_empty() {
-        pairs.push((key.to_owned(), value.to_owned()));
-    }
-    serde_urlencoded::to_string(&pairs).unwrap_or_default()
-}
-
-/// Rows per status of the list's filters without its status filter.
-async fn status_counts(state: &AppState, actor: &Actor, query: &ListQuery) -> AppResult<Vec<(String, i64)>> {
-    let mut without = query.clone();
-    without.filters.remove("status");
-    let mut select = match service::filtered(actor, &without, now()) {
-        Ok(s) => s,
-        Err(_) => return Ok(vec![]),
-    };
-    QueryTrait::query(&mut select).clear_order_by();
-    Ok(select
-        .select_only()
-        .column(complaint::Column::Status)
-        .column_as(complaint::Column::Id.count(), "n")
-        .group_by(complaint::Column::Status)
-        .into_tuple()
-        .all(&state.db)
-        .await?)
 }
 
 async fn names_for(state: &AppState, lang: Lang, rows: &[ComplaintView]) -> AppResult<Names> {
@@ -241,19 +206,26 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
     };
     let names = names_for(&state, lang, &results).await?;
     let rows = results.iter().map(|c| row_of(lang, &names, c, at)).collect();
-    let by_status = status_counts(&state, actor, &query).await?;
+    let by_status = filters::status_counts(
+        &state.db,
+        &query,
+        |q| service::filtered(actor, q, at),
+        complaint::Column::Status,
+        complaint::Column::Id,
+    )
+    .await?;
     let counts = ComplaintStatus::ALL
         .iter()
         .map(|s| StatusCount {
             label: status_label(lang, s.as_str()),
             badge: filters::complaint_badge(s.as_str()),
             count: by_status.iter().find(|(k, _)| k == s.as_str()).map_or(0, |(_, n)| *n),
-            href: format!("/complaints/?{}", with_param(&canonical, "status", s.as_str())),
+            href: format!("/complaints/?{}", filters::with_param(&canonical, "status", s.as_str())),
             active: query.filter("status") == Some(s.as_str()),
         })
         .collect();
+    // The option helpers keep a requested hospital only when the actor sees it.
     let hospital_filter = query.uuid_filter("hospital_id").ok().flatten();
-    let scope = hospital_filter.or_else(|| filters::scope_hospital(actor));
     let status_values: Vec<&str> = ComplaintStatus::ALL.iter().map(|s| s.as_str()).collect();
     let severity_values: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     let priority_values: Vec<&str> = Priority::ALL.iter().map(|s| s.as_str()).collect();
@@ -283,14 +255,15 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
                 &state.db,
                 lang,
                 actor,
-                scope,
+                hospital_filter,
                 query.uuid_filter("department_id").ok().flatten(),
             )
             .await?,
             categories: filters::category_options(
                 &state.db,
                 lang,
-                scope,
+                actor,
+                hospital_filter,
                 1,
                 query.uuid_filter("category_id").ok().flatten(),
             )
@@ -304,7 +277,12 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
             show_hospital: actor.role == Role::PxAdmin,
             can_create: actor.role.may(Permission::CreateComplaints),
             can_handle: actor.role.may(Permission::HandleComplaints),
-            assignees: if can_assign { filters::handler_options(&state.db, actor, scope, None).await? } else { vec![] },
+            assignees: if can_assign {
+                filters::handler_options(&state.db, actor, hospital_filter, None).await?
+            } else {
+                vec![]
+            },
+            can_export: actor.role != Role::SourceUser,
             can_assign,
             flash: filters::flash(lang, uri.query()),
             errors,
@@ -333,93 +311,117 @@ struct BulkPage {
     back: String,
 }
 
-/// The most rows one bulk request changes.
-pub const BULK_MAX: usize = 200;
+/// The page's words for the bulk service's input errors.
+fn bulk_problem(lang: Lang, errors: &FieldErrors) -> String {
+    let mut out = Vec::new();
+    for (field, messages) in &errors.0 {
+        let key = match field.as_str() {
+            "ids" if messages.iter().any(|m| m.contains("at most")) => "work-bulk-too-many",
+            "ids" => "work-bulk-none",
+            "operation" => "work-bulk-no-op",
+            "user_id" => "work-bulk-no-user",
+            _ => {
+                out.extend(messages.iter().map(|m| filters::message(lang, m)));
+                continue;
+            }
+        };
+        out.push(lang.t(key));
+    }
+    out.join(" ")
+}
 
+/// Why the bulk service refused one row, from its error body (`{"detail", "code"}` or the
+/// field errors), in the reader's language where the page knows the message.
+fn bulk_reason(lang: Lang, body: Option<&serde_json::Value>) -> String {
+    let Some(body) = body else { return String::new() };
+    if body.get("code").and_then(|c| c.as_str()) == Some("not_found") {
+        return lang.t("work-err-not-found");
+    }
+    if let Some(detail) = body.get("detail").and_then(|d| d.as_str()) {
+        return filters::message(lang, detail);
+    }
+    body.as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(field, messages)| {
+                    let text = messages
+                        .as_array()
+                        .map(|m| m.iter().filter_map(|x| x.as_str()).map(|x| filters::message(lang, x)).collect())
+                        .unwrap_or_else(Vec::new)
+                        .join(" ");
+                    let label = lang.t(&format!("work-field-{field}"));
+                    let label = if label.starts_with("work-field-") { field.clone() } else { label };
+                    format!("{label}: {text}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// Bulk assign or close: the same service as `POST /api/complaints/bulk/` (each row by the
+/// one-by-one rules, in its own transaction); the page only shows its result.
 async fn bulk_submit(State(state): State<AppState>, page: PageActor, form: CsrfForm) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::HandleComplaints).await?;
     let chrome = Chrome::new(&state, &page, "/complaints/", "work-bulk-title").await?;
     let lang = chrome.lang;
     let back = {
         let q = filters::canonical(Some(&form.get("back")), service::FILTERS);
         if q.is_empty() { "/complaints/".to_owned() } else { format!("/complaints/?{q}") }
     };
-    let ids: Vec<String> = form.0.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.trim().to_owned()).collect();
-    let op = form.get("op");
-    let user_id = opt_uuid(&form.get("user_id"));
-    let mut problem = None;
-    if ids.is_empty() {
-        problem = Some(lang.t("work-bulk-none"));
-    } else if ids.len() > BULK_MAX {
-        problem = Some(lang.t("work-bulk-too-many"));
-    } else if !matches!(op.as_str(), "close" | "assign") {
-        problem = Some(lang.t("work-bulk-no-op"));
-    } else if op == "assign" && user_id.is_none() {
-        problem = Some(lang.t("work-bulk-no-user"));
-    }
-    if let Some(p) = problem {
-        return render(StatusCode::BAD_REQUEST, &BulkPage { chrome, summary: p, all_ok: false, rows: vec![], back });
-    }
-    let mut rows = Vec::new();
-    let (mut done, mut refused) = (0, 0);
-    for raw in &ids {
-        let Ok(id) = Uuid::parse_str(raw) else {
-            refused += 1;
-            rows.push(BulkRow { id: None, reference: raw.clone(), ok: false, message: lang.t("work-err-not-found") });
-            continue;
-        };
-        // Each row on its own, through the same service call as one by one.
-        let current = match service::visible(&state, actor, id).await {
-            Ok(c) => c,
-            Err(_) => {
-                refused += 1;
-                rows.push(BulkRow {
-                    id: None,
-                    reference: raw.clone(),
-                    ok: false,
-                    message: lang.t("work-err-not-found"),
-                });
-                continue;
-            }
-        };
-        let result = match op.as_str() {
-            "close" => service::transition(
-                &state,
-                actor,
-                id,
-                TransitionInput { status: Some("closed".into()), ..TransitionInput::default() },
-            )
-            .await
-            .map(|_| ()),
-            _ => service::assign(&state, actor, id, AssignInput { user_id, note: None }).await.map(|_| ()),
-        };
-        match result {
-            Ok(()) => {
-                done += 1;
-                rows.push(BulkRow {
-                    id: Some(id),
-                    reference: current.reference_number,
-                    ok: true,
-                    message: lang.t(if op == "close" { "work-bulk-closed-one" } else { "work-bulk-assigned-one" }),
-                });
-            }
-            Err(e) => {
-                refused += 1;
-                let message = match &e {
-                    AppError::Conflict(..) => {
-                        format!("{} {}", lang.t("work-bulk-is"), status_label(lang, &current.status))
-                    }
-                    other => FormErrors::from_error(lang, other, &[]).general.join(" "),
-                };
-                rows.push(BulkRow { id: Some(id), reference: current.reference_number, ok: false, message });
-            }
+    let sent: Vec<String> = form.0.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.trim().to_owned()).collect();
+    // A value that is no id at all is the same "not found" as an unknown one.
+    let (ids, unknown): (Vec<_>, Vec<_>) = sent.iter().partition(|raw| Uuid::parse_str(raw).is_ok());
+    let ids: Vec<Uuid> = ids.iter().filter_map(|raw| Uuid::parse_str(raw).ok()).collect();
+    let input = BulkInput {
+        ids: Some(ids.clone()),
+        operation: filters::opt(form.get("op")),
+        user_id: filters::opt_uuid(&form.get("user_id")),
+        resolution: filters::opt(form.get("resolution")),
+    };
+    let not_found =
+        |raw: &String| BulkRow { id: None, reference: raw.clone(), ok: false, message: lang.t("work-err-not-found") };
+    let result = match bulk_run(&state, actor, input).await {
+        Ok(r) => r,
+        Err(AppError::Validation(errors)) => {
+            let summary = bulk_problem(lang, &errors);
+            let rows = unknown.iter().copied().map(not_found).collect();
+            return render(StatusCode::BAD_REQUEST, &BulkPage { chrome, summary, all_ok: false, rows, back });
         }
-    }
+        Err(e) => return Err(e.into()),
+    };
+    let references: BTreeMap<Uuid, String> = service::scoped_select(actor)
+        .filter(complaint::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.reference_number))
+        .collect();
+    let op_done = if form.get("op").trim() == "close" { "work-bulk-closed-one" } else { "work-bulk-assigned-one" };
+    let mut rows: Vec<BulkRow> = result
+        .results
+        .iter()
+        .map(|r| {
+            let reference = references.get(&r.id).cloned();
+            BulkRow {
+                // Only a row the reader sees links to its page.
+                id: reference.as_ref().map(|_| r.id),
+                reference: reference.unwrap_or_else(|| r.id.to_string()),
+                ok: r.ok,
+                message: if r.ok { lang.t(op_done) } else { bulk_reason(lang, r.error.as_ref()) },
+            }
+        })
+        .collect();
+    rows.extend(unknown.iter().copied().map(not_found));
+    let refused = result.refused + unknown.len();
     let summary = format!(
         "{}, {}",
-        lang.tn(if op == "close" { "work-bulk-closed" } else { "work-bulk-assigned" }, done),
-        lang.tn("work-bulk-refused", refused)
+        lang.tn(
+            if op_done == "work-bulk-closed-one" { "work-bulk-closed" } else { "work-bulk-assigned" },
+            i64::try_from(result.done).unwrap_or(i64::MAX)
+        ),
+        lang.tn("work-bulk-refused", i64::try_from(refused).unwrap_or(i64::MAX))
     );
     render(StatusCode::OK, &BulkPage { chrome, summary, all_ok: refused == 0, rows, back })
 }
@@ -466,7 +468,8 @@ pub fn file_date() -> String {
 
 async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: Format) -> PageResult {
     let actor = &page.actor;
-    actor.require(state, Permission::ViewComplaints).await?;
+    filters::require_export(state, actor).await?;
+    let mask_name = filters::masks_pii(actor.role);
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let query = filters::list_query(uri.path(), uri.query(), service::FILTERS);
     let at = now();
@@ -493,7 +496,7 @@ async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: F
                 names.category(c.category_id),
                 c.title.clone(),
                 c.description.clone(),
-                c.complainant_name.clone(),
+                if mask_name { service::mask(&c.complainant_name) } else { c.complainant_name.clone() },
                 c.complainant_phone.clone(),
                 c.complainant_email.clone(),
                 c.external_reference.clone(),
@@ -586,92 +589,75 @@ fn by_due(items: &mut [WorkItem]) {
     });
 }
 
-async fn work_items(
-    state: &AppState,
-    actor: &Actor,
-    lang: Lang,
-    complaint_q: &str,
-    action_q: &str,
-    at: DateTime<Utc>,
-) -> AppResult<Vec<WorkItem>> {
-    use super::actions;
-    use super::workflow::ActionStatus;
-    let mut items = Vec::new();
-    let complaints = service::filtered(actor, &work_query(complaint_q), at)?.limit(200).all(&state.db).await?;
-    for c in complaints {
-        let running = ComplaintStatus::parse(&c.status).is_some_and(|s| s.sla_running());
-        let due = Due::of(c.due_at, running, at);
-        items.push(WorkItem {
-            href: format!("/complaints/{}/", c.id),
-            is_action: false,
-            take_url: format!("/complaints/{}/take/", c.id),
-            reference: c.reference_number,
-            title: c.title,
-            status_label: status_label(lang, &c.status),
-            status_badge: filters::complaint_badge(&c.status),
-            severity_label: filters::label(lang, "work-severity", &c.severity),
-            severity_badge: filters::severity_badge(&c.severity),
-            due_at: c.due_at,
-            due: filters::riyadh_opt(c.due_at),
-            due_badge: due.badge(),
-            due_label: lang.t(due.key()),
-        });
+fn complaint_item(lang: Lang, c: complaint::Model, at: DateTime<Utc>) -> WorkItem {
+    let running = ComplaintStatus::parse(&c.status).is_some_and(|s| s.sla_running());
+    let due = Due::of(c.due_at, running, at);
+    WorkItem {
+        href: format!("/complaints/{}/", c.id),
+        is_action: false,
+        take_url: format!("/complaints/{}/take/", c.id),
+        status_label: status_label(lang, &c.status),
+        status_badge: filters::complaint_badge(&c.status),
+        severity_label: filters::label(lang, "work-severity", &c.severity),
+        severity_badge: filters::severity_badge(&c.severity),
+        due_at: c.due_at,
+        due: filters::riyadh_opt(c.due_at),
+        due_badge: due.badge(),
+        due_label: lang.t(due.key()),
+        reference: c.reference_number,
+        title: c.title,
     }
-    if actor.role != Role::SourceUser {
-        let found = actions::filtered(actor, &work_query(action_q), at)?.limit(200).all(&state.db).await?;
-        for a in found {
-            let running = ActionStatus::parse(&a.status).is_some_and(|s| s.sla_running());
-            let due = Due::of(a.due_at, running, at);
-            items.push(WorkItem {
-                href: format!("/actions/{}/", a.id),
-                is_action: true,
-                take_url: format!("/actions/{}/take/", a.id),
-                reference: a.reference_number,
-                title: a.title,
-                status_label: filters::label(lang, "work-astatus", &a.status),
-                status_badge: filters::action_badge(&a.status),
-                severity_label: filters::label(lang, "work-severity", &a.severity),
-                severity_badge: filters::severity_badge(&a.severity),
-                due_at: a.due_at,
-                due: filters::riyadh_opt(a.due_at),
-                due_badge: due.badge(),
-                due_label: lang.t(due.key()),
-            });
-        }
+}
+
+fn action_item(lang: Lang, a: px_action::Model, at: DateTime<Utc>) -> WorkItem {
+    let running = ActionStatus::parse(&a.status).is_some_and(|s| s.sla_running());
+    let due = Due::of(a.due_at, running, at);
+    WorkItem {
+        href: format!("/actions/{}/", a.id),
+        is_action: true,
+        take_url: format!("/actions/{}/take/", a.id),
+        status_label: filters::label(lang, "work-astatus", &a.status),
+        status_badge: filters::action_badge(&a.status),
+        severity_label: filters::label(lang, "work-severity", &a.severity),
+        severity_badge: filters::severity_badge(&a.severity),
+        due_at: a.due_at,
+        due: filters::riyadh_opt(a.due_at),
+        due_badge: due.badge(),
+        due_label: lang.t(due.key()),
+        reference: a.reference_number,
+        title: a.title,
     }
+}
+
+/// Open complaints and actions of the actor's scope nobody has taken, soonest due first.
+async fn unassigned_items(state: &AppState, actor: &Actor, lang: Lang, at: DateTime<Utc>) -> AppResult<Vec<WorkItem>> {
+    let q = "assigned_to=none&status=open,in_progress&ordering=due_at";
+    let mut items: Vec<WorkItem> = service::filtered(actor, &work_query(q), at)?
+        .limit(200)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| complaint_item(lang, c, at))
+        .collect();
+    let actions = super::actions::filtered(actor, &work_query(q), at)?.limit(200).all(&state.db).await?;
+    items.extend(actions.into_iter().map(|a| action_item(lang, a, at)));
     by_due(&mut items);
     Ok(items)
 }
 
+/// What is assigned to me (the rows of `GET /api/complaints/my-work/`) and what nobody has
+/// taken yet. Handlers only: a viewer or source user has nothing assigned.
 async fn my_work_page(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewComplaints).await?;
+    actor.require(&state, Permission::HandleComplaints).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "nav-my-work").await?;
     let lang = chrome.lang;
     let at = now();
-    let mine = work_items(
-        &state,
-        actor,
-        lang,
-        "assigned_to=me&status=open,in_progress,resolved&ordering=due_at",
-        "assigned_to=me&status=open,in_progress,pending_approval,approved&ordering=due_at",
-        at,
-    )
-    .await?;
-    let can_take = actor.role.may(Permission::HandleComplaints);
-    let unassigned = if can_take {
-        work_items(
-            &state,
-            actor,
-            lang,
-            "assigned_to=none&status=open,in_progress&ordering=due_at",
-            "assigned_to=none&status=open,in_progress&ordering=due_at",
-            at,
-        )
-        .await?
-    } else {
-        vec![]
-    };
+    let (complaints, actions) = my_work_rows(&state, actor).await?;
+    let mut mine: Vec<WorkItem> = complaints.into_iter().map(|c| complaint_item(lang, c, at)).collect();
+    mine.extend(actions.into_iter().map(|a| action_item(lang, a, at)));
+    by_due(&mut mine);
+    let unassigned = unassigned_items(&state, actor, lang, at).await?;
     render(
         StatusCode::OK,
         &MyWorkPage {
@@ -681,7 +667,7 @@ async fn my_work_page(State(state): State<AppState>, page: PageActor, uri: Origi
             actions: mine.iter().filter(|i| i.is_action).count(),
             mine,
             unassigned,
-            can_take,
+            can_take: true,
             flash: filters::flash(lang, uri.query()),
             errors: vec![],
             chrome,
@@ -750,7 +736,8 @@ async fn form_view(
     let chrome = Chrome::new(state, page, "/complaints/new/", "work-new-title").await?;
     let lang = chrome.lang;
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
-    let hospital = opt_uuid(&get("hospital_id")).or_else(|| filters::scope_hospital(actor)).or(actor.hospital_id);
+    // The posted hospital counts only when the actor sees it (the option helpers check).
+    let hospital = filters::options_hospital(actor, opt_uuid(&get("hospital_id")));
     let status_of = |values: &[&str], prefix: &str, field: &str, default: &str| {
         let chosen = get(field);
         filters::choices(lang, values, prefix, if chosen.is_empty() { default } else { &chosen })
@@ -767,8 +754,9 @@ async fn form_view(
         priorities: status_of(&priority_values, "work-priority", "priority", "medium"),
         departments: filters::department_options(&state.db, lang, actor, hospital, opt_uuid(&get("department_id")))
             .await?,
-        categories: filters::category_options(&state.db, lang, hospital, 1, opt_uuid(&get("category_id"))).await?,
-        staff: filters::staff_options(&state.db, lang, hospital, opt_uuid(&get("staff_id"))).await?,
+        categories: filters::category_options(&state.db, lang, actor, hospital, 1, opt_uuid(&get("category_id")))
+            .await?,
+        staff: filters::staff_options(&state.db, lang, actor, hospital, opt_uuid(&get("staff_id"))).await?,
         relations: status_of(RELATIONS, "work-relation", "complainant_relation", ""),
         chrome,
         values,
@@ -927,6 +915,8 @@ struct DetailPage {
     actions: Vec<ActionLink>,
     attachments: AttachmentsPanel,
     explanations: Vec<ExplanationRow>,
+    /// False for a source user: no explanations, actions, handler or staff names.
+    internal: bool,
     can_handle: bool,
     can_assign: bool,
     can_take: bool,
@@ -974,19 +964,11 @@ impl DetailPage {
     }
 }
 
-/// A refused form of the detail page: which one, its errors and what was sent.
-pub struct Refused {
-    pub form: String,
-    pub err: FormErrors,
-    pub values: BTreeMap<String, String>,
-    pub status: StatusCode,
-}
-
 fn update_kind(lang: Lang, update_type: &str) -> String {
     filters::label(lang, "work-update", update_type)
 }
 
-async fn detail_view(
+pub(super) async fn detail_view(
     state: &AppState,
     page: &PageActor,
     id: Uuid,
@@ -995,15 +977,33 @@ async fn detail_view(
 ) -> PageResult {
     let actor = &page.actor;
     let m = service::visible(state, actor, id).await?;
+    if refused.is_none() {
+        // Reads of a complaint are audited (spec §1); a refused form shown again is not a new read.
+        record(&state.db, actor, Entry::new("complaint_viewed", "complaint", m.id).hospital(Some(m.hospital_id)))
+            .await?;
+    }
     let path = format!("/complaints/{id}/");
     let chrome = Chrome::new(state, page, &path, "work-detail-title").await?;
     let lang = chrome.lang;
     let at = now();
-    let updates = service::timeline(&state.db, id, false).await?;
-    let linked = super::actions::for_complaint(&state.db, id).await?;
-    let explanations = super::explanations::for_complaint(&state.db, id).await?;
-    let mut user_ids: Vec<Uuid> = updates.iter().filter_map(|u| u.created_by).collect();
-    user_ids.extend(m.assigned_to);
+    // A source user sees what the patient sees: public updates only, no explanations, actions,
+    // handler or staff names.
+    let internal = actor.role != Role::SourceUser;
+    let updates = service::timeline(&state.db, id, !internal).await?;
+    let linked: Vec<_> = if internal {
+        super::actions::for_complaint(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|a| super::actions::sees(actor, a))
+            .collect()
+    } else {
+        vec![]
+    };
+    let explanations = if internal { super::explanations::for_complaint(&state.db, id).await? } else { vec![] };
+    let mut user_ids: Vec<Uuid> = if internal { updates.iter().filter_map(|u| u.created_by).collect() } else { vec![] };
+    if internal {
+        user_ids.extend(m.assigned_to);
+    }
     let names = Names::load(
         &state.db,
         lang,
@@ -1013,7 +1013,7 @@ async fn detail_view(
         m.category_id.into_iter().collect(),
     )
     .await?;
-    let staff_member = match m.staff_id {
+    let staff_member = match m.staff_id.filter(|_| internal) {
         Some(s) => staff::Entity::find_by_id(s).one(&state.db).await?.map(|s| filters::staff_name(lang, &s)),
         None => None,
     };
@@ -1068,7 +1068,10 @@ async fn detail_view(
         Some(c) => complaint_category::Entity::find_by_id(c).one(&state.db).await?.map(|c| c.level),
         None => None,
     };
-    let view = ComplaintView::new(m.clone(), actor.role);
+    let mut view = ComplaintView::new(m.clone(), actor.role);
+    if filters::masks_pii(actor.role) {
+        view.complainant_name = service::mask(&view.complainant_name);
+    }
     let (err_form, err, values, status_code) = match refused {
         Some(r) => (r.form, r.err, r.values, r.status),
         None => (String::new(), FormErrors::default(), BTreeMap::new(), StatusCode::OK),
@@ -1087,7 +1090,7 @@ async fn detail_view(
         category: names.category(m.category_id),
         staff: staff_member.unwrap_or_default(),
         patient: patient_name.unwrap_or_default(),
-        assignee: names.user(m.assigned_to),
+        assignee: if internal { names.user(m.assigned_to) } else { String::new() },
         received: filters::riyadh(m.received_at),
         due: filters::riyadh_opt(m.due_at),
         due_badge: due.badge(),
@@ -1101,7 +1104,11 @@ async fn detail_view(
             .iter()
             .map(|u| TimelineRow {
                 when: filters::riyadh(u.created_at),
-                who: u.created_by.map(|b| names.user(Some(b))).unwrap_or_else(|| lang.t("work-system")),
+                who: if internal {
+                    u.created_by.map(|b| names.user(Some(b))).unwrap_or_else(|| lang.t("work-system"))
+                } else {
+                    names.hospital(m.hospital_id)
+                },
                 kind: update_kind(lang, &u.update_type),
                 from: u.old_status.as_deref().map(|s| status_label(lang, s)).unwrap_or_default(),
                 to: u.new_status.as_deref().map(|s| status_label(lang, s)).unwrap_or_default(),
@@ -1153,20 +1160,29 @@ async fn detail_view(
             "work-resolution",
             &values.get("resolution_category").cloned().unwrap_or_default(),
         ),
-        resolve_categories: if current_level.is_some_and(|l| l >= 3) {
+        resolve_categories: if !can_handle || current_level.is_some_and(|l| l >= 3) {
             vec![]
         } else {
-            filters::category_options(&state.db, lang, Some(m.hospital_id), 3, m.category_id).await?
+            filters::category_options(&state.db, lang, actor, Some(m.hospital_id), 3, m.category_id).await?
         },
         severities: filters::choices(lang, &severity_values, "work-severity", &m.severity),
         priorities: filters::choices(lang, &priority_values, "work-priority", &m.priority),
-        departments: filters::department_options(&state.db, lang, actor, Some(m.hospital_id), m.department_id).await?,
-        categories: filters::category_options(&state.db, lang, Some(m.hospital_id), 1, m.category_id).await?,
-        staff_options: if can_handle {
-            filters::staff_options(&state.db, lang, Some(m.hospital_id), m.staff_id).await?
+        departments: if can_handle {
+            filters::department_options(&state.db, lang, actor, Some(m.hospital_id), m.department_id).await?
         } else {
             vec![]
         },
+        categories: if can_handle {
+            filters::category_options(&state.db, lang, actor, Some(m.hospital_id), 1, m.category_id).await?
+        } else {
+            vec![]
+        },
+        staff_options: if can_handle {
+            filters::staff_options(&state.db, lang, actor, Some(m.hospital_id), m.staff_id).await?
+        } else {
+            vec![]
+        },
+        internal,
         flash: filters::flash(lang, query),
         c: view,
         chrome,
@@ -1188,35 +1204,6 @@ async fn detail_page(
     detail_view(&state, &page, id, uri.query(), None).await
 }
 
-/// After a form: a redirect with its flash, or the page again with the errors beside the form.
-#[allow(clippy::too_many_arguments)]
-async fn after(
-    state: &AppState,
-    page: &PageActor,
-    id: Uuid,
-    form_name: &str,
-    fields: &[&str],
-    form: &CsrfForm,
-    result: AppResult<()>,
-    flash: &str,
-    anchor: &str,
-) -> PageResult {
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/complaints/{id}/?flash={flash}#{anchor}")).into_response()),
-        Err(AppError::NotFound(what)) => Err(AppError::NotFound(what).into()),
-        Err(e) => {
-            let lang = Lang::parse(&page.actor.language).unwrap_or(Lang::Ar);
-            let refused = Refused {
-                form: form_name.to_owned(),
-                err: FormErrors::from_error(lang, &e, fields),
-                values: form.0.iter().filter(|(k, _)| k != "csrf_token").cloned().collect(),
-                status: filters::status_of(&e),
-            };
-            detail_view(state, page, id, None, Some(refused)).await
-        }
-    }
-}
-
 async fn assign_submit(
     State(state): State<AppState>,
     page: PageActor,
@@ -1226,7 +1213,19 @@ async fn assign_submit(
     let id = path_id(&id, "complaint")?;
     let input = AssignInput { user_id: opt_uuid(&form.get("user_id")), note: opt(form.get("note")) };
     let result = service::assign(&state, &page.actor, id, input).await.map(|_| ());
-    after(&state, &page, id, "assign", &["user_id", "note"], &form, result, "assigned", "assign").await
+    filters::after(
+        &state,
+        &page,
+        Detail::Complaint,
+        id,
+        "assign",
+        &["user_id", "note"],
+        &form,
+        result,
+        "assigned",
+        "assign",
+    )
+    .await
 }
 
 async fn take_submit(
@@ -1244,7 +1243,7 @@ async fn take_submit(
         let sep = if target.contains('?') { '&' } else { '?' };
         return Ok(Redirect::to(&format!("{target}{sep}flash=taken")).into_response());
     }
-    after(&state, &page, id, "assign", &["user_id"], &form, result, "taken", "assign").await
+    filters::after(&state, &page, Detail::Complaint, id, "assign", &["user_id"], &form, result, "taken", "assign").await
 }
 
 async fn status_submit(
@@ -1267,7 +1266,8 @@ async fn status_submit(
         category_id: if to == "resolved" { opt_uuid(&form.get("category_id")) } else { None },
     };
     let result = service::transition(&state, &page.actor, id, input).await.map(|_| ());
-    after(&state, &page, id, &form_name, &fields, &form, result, "status_changed", "status").await
+    filters::after(&state, &page, Detail::Complaint, id, &form_name, &fields, &form, result, "status_changed", "status")
+        .await
 }
 
 async fn note_submit(
@@ -1279,7 +1279,8 @@ async fn note_submit(
     let id = path_id(&id, "complaint")?;
     let input = NoteInput { message: opt(form.get("message")), is_public: Some(form.get("is_public") == "true") };
     let result = service::add_note(&state, &page.actor, id, input).await.map(|_| ());
-    after(&state, &page, id, "note", &["message"], &form, result, "note_added", "timeline").await
+    filters::after(&state, &page, Detail::Complaint, id, "note", &["message"], &form, result, "note_added", "timeline")
+        .await
 }
 
 async fn edit_submit(
@@ -1318,20 +1319,23 @@ async fn edit_submit(
             && patch.department_id.is_none()
             && patch.category_id.is_none()
         {
-            return Ok(());
+            return Ok(false);
         }
-        service::update(&state, &page.actor, id, patch).await.map(|_| ())
+        service::update(&state, &page.actor, id, patch).await.map(|_| true)
     }
     .await;
-    after(
+    // Nothing changed is said as such (and writes nothing).
+    let flash = if matches!(result, Ok(false)) { "unchanged" } else { "updated" };
+    filters::after(
         &state,
         &page,
+        Detail::Complaint,
         id,
         "edit",
         &["severity", "priority", "department_id", "category_id"],
         &form,
-        result,
-        "updated",
+        result.map(|_| ()),
+        flash,
         "edit",
     )
     .await
@@ -1346,6 +1350,8 @@ async fn create_action_submit(
     let id = path_id(&id, "complaint")?;
     match super::actions::create_from_complaint(&state, &page.actor, id).await {
         Ok(a) => Ok(Redirect::to(&format!("/actions/{}/?flash=created", a.id)).into_response()),
-        Err(e) => after(&state, &page, id, "actions", &[], &form, Err(e), "", "actions").await,
+        Err(e) => {
+            filters::after(&state, &page, Detail::Complaint, id, "actions", &[], &form, Err(e), "", "actions").await
+        }
     }
 }
