@@ -541,7 +541,11 @@ async fn actions_take_evidence_files() {
     let app = TestApp::spawn().await;
     let id = insert_action(&app, app.hospital_a.id).await;
     let base = format!("/api/actions/{id}/attachments/");
-    let manager = app.token(&email(Role::DepartmentManager)).await;
+    // A coordinator works it (a department manager sees only their departments' actions, and this
+    // one has no department: checked below).
+    let manager = app.token(&email(Role::PxCoordinator)).await;
+    let dm = app.token(&email(Role::DepartmentManager)).await;
+    assert_eq!(app.get(&base, &dm).await.status(), StatusCode::NOT_FOUND);
 
     let (status, first) = upload(&app, &base, &manager, "checklist.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16]).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");

@@ -547,7 +547,9 @@ async fn an_explanation_request_is_answered_once_by_link_and_escalates_to_the_ma
     // The link page (no login) shows the request; an answer is taken once.
     let page = app.client.get(app.url(link_path)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("What happened at triage?"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("What happened at triage?"));
+    assert!(!html.contains("انتظرت"), "the link page does not show the patient's complaint text");
     let short = app.client.post(app.url(link_path)).form(&[("response", "short")]).send().await.unwrap();
     assert!(short.text().await.unwrap().contains("10"), "too short is refused with the limits");
     let answer = "The triage nurse was covering two stations that night.";
@@ -578,4 +580,56 @@ async fn an_explanation_request_is_answered_once_by_link_and_escalates_to_the_ma
         .unwrap()
         .expect("manager told");
     assert!(notice.body.contains("/complaints/explanations/manager/"), "{}", notice.body);
+}
+
+/// With the hospital's `auto_create_action_on_complaint`, a new complaint comes with its PX
+/// Action; other modules open actions through `create_auto`, at most one per source object.
+#[tokio::test]
+async fn actions_are_created_automatically_once_per_source() {
+    use px360::domains::complaints::actions::{AutoAction, create_auto};
+    use px360::domains::complaints::model::px_action;
+    use px360::domains::complaints::sla::{Priority, Severity};
+    use px360::domains::organizations::model::hospital;
+    use sea_orm::TransactionTrait;
+
+    let app = TestApp::spawn().await;
+    let mut h: hospital::ActiveModel = app.hospital_a.clone().into();
+    h.auto_create_action_on_complaint = Set(true);
+    h.update(app.db()).await.unwrap();
+    let pxc = app.token(&email(Role::PxCoordinator)).await;
+    let created = file(&app, &pxc, json!({"severity": "critical"})).await;
+    let id = created["id"].as_str().unwrap();
+    let (_, linked) = json(app.get(&format!("/api/complaints/{id}/actions/"), &pxc).await).await;
+    let linked = linked.as_array().unwrap();
+    assert_eq!(linked.len(), 1, "{linked:?}");
+    assert_eq!(linked[0]["source_type"], "complaint");
+    assert_eq!(linked[0]["auto_created"], true);
+    // Critical severity: 72 h whatever the priority (spec §9).
+    let due = ts(&linked[0]["due_at"]) - ts(&linked[0]["created_at"]);
+    assert!((due - Duration::hours(72)).num_seconds().abs() <= 1, "{due}");
+
+    // A negative survey (issue 6) asks twice for the same source: one action.
+    let source = Uuid::now_v7();
+    for _ in 0..2 {
+        let txn = app.db().begin().await.unwrap();
+        let (action, _) = create_auto(
+            &txn,
+            AutoAction {
+                hospital_id: app.hospital_a.id,
+                source_type: "survey",
+                source_id: source,
+                title: "Negative survey: OPD".into(),
+                description: String::new(),
+                department_id: None,
+                severity: Severity::High,
+                priority: Priority::High,
+            },
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        assert!(action.reference_number.starts_with("ACT-"));
+    }
+    let n = px_action::Entity::find().filter(px_action::Column::SourceId.eq(source)).count(app.db()).await.unwrap();
+    assert_eq!(n, 1);
 }

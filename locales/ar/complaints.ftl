@@ -13,3 +13,4 @@ explanation-your-answer = إفادتك
 explanation-send = إرسال الإفادة
 explanation-link-gone = هذا الرابط مستخدم أو منتهي الصلاحية أو غير موجود.
 explanation-length = يرجى كتابة ما بين 10 و5000 حرف.
+explanation-privacy = لا تُعرض الشكوى هنا؛ يمكن لمدير قسمك أو فريق علاقات المرضى اطلاعك عليها.

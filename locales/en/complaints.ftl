@@ -13,3 +13,4 @@ explanation-your-answer = Your answer
 explanation-send = Send my answer
 explanation-link-gone = This link has been used, has expired or does not exist.
 explanation-length = Please write between 10 and 5,000 characters.
+explanation-privacy = The complaint itself is not shown here; your department manager or the patient relations team can show it to you.

@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use super::calendar::WorkingCalendar;
 use super::model::{complaint, px_action, px_action_attachment, px_action_log};
-use super::service::{add_update, check_assignee, sla_context};
+use super::service::{add_update, check_assignee, list_of, sla_context, transition_error};
 use super::sla::{self, AppliesTo, Priority, Severity, SlaConfig};
-use super::workflow::{self, ActionChange, ActionStatus, RefPrefix, TransitionError};
+use super::workflow::{self, ActionChange, ActionStatus, RefPrefix};
 use crate::app::AppState;
 use crate::auth::{Actor, Permission, Role};
 use crate::crud::ListQuery;
@@ -185,16 +185,6 @@ pub const FILTERS: &[&str] = &[
     "assigned_to",
     "source_id",
 ];
-
-fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
-    let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    for item in &items {
-        if !allowed.contains(item) {
-            return Err(invalid(field, format!("\"{item}\" is not a valid choice.")));
-        }
-    }
-    Ok(items)
-}
 
 pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResult<Select<px_action::Entity>> {
     use px_action::Column as C;
@@ -605,6 +595,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActionInput) -> AppR
             }
         }
     }
+    if input.requires_approval == Some(false) && !actor.role.may(Permission::ApproveActions) {
+        errors.add("requires_approval", "Only approvers may create an action that skips approval.");
+    }
     errors.into_result()?;
     let hospital_id = hospital_id.unwrap_or_default();
     let txn = state.db.begin().await?;
@@ -699,20 +692,6 @@ pub struct ActionTransitionInput {
     pub reason: Option<String>,
 }
 
-fn transition_error(e: TransitionError) -> AppError {
-    match e {
-        TransitionError::NotAllowed { .. } => AppError::Conflict("invalid_transition", e.to_string()),
-        TransitionError::Forbidden { .. } | TransitionError::OwnWork => AppError::Forbidden(e.to_string()),
-        TransitionError::Missing(missing) => {
-            let mut errors = FieldErrors::new();
-            for m in missing {
-                errors.add(m.field(), m.message());
-            }
-            AppError::Validation(errors)
-        }
-    }
-}
-
 /// Moves an action (spec §9 Approval). Submitting needs notes and at least one evidence file; an
 /// approver other than the assignee approves or rejects; closing is its own step.
 pub async fn transition(
@@ -747,7 +726,9 @@ pub async fn transition(
         if notes.is_empty() && to == ActionStatus::Closed { current.resolution_notes.clone() } else { notes.clone() };
     let change = ActionChange {
         requires_approval: current.requires_approval,
-        actor_is_assignee: actor.user_id.is_some() && current.assigned_to == actor.user_id,
+        // Whoever did the work — the assignee or the one who submitted it — does not approve it.
+        actor_is_assignee: actor.user_id.is_some()
+            && (current.assigned_to == actor.user_id || current.submitted_by == actor.user_id),
         resolution_notes: &effective_notes,
         evidence_count: usize::try_from(evidence).unwrap_or(usize::MAX),
         reason: &reason,
@@ -855,14 +836,24 @@ pub async fn assign(
     actor.require(state, Permission::HandleComplaints).await?;
     let Some(user_id) = input.user_id else { return Err(invalid("user_id", "This field is required.")) };
     let current = visible(state, actor, id).await?;
-    if ActionStatus::parse(&current.status).is_some_and(|s| s.is_final()) {
-        return Err(AppError::Conflict("action_final", format!("The action is {}.", current.status)));
-    }
+    let refuse = |a: &px_action::Model| -> AppResult<()> {
+        match ActionStatus::parse(&a.status) {
+            Some(s) if s.is_final() => Err(AppError::Conflict("action_final", format!("The action is {}.", a.status))),
+            // Reassigning while waiting for approval would let the submitter approve their own work.
+            Some(ActionStatus::PendingApproval) => Err(AppError::Conflict(
+                "action_pending_approval",
+                "The action waits for approval; approve or reject it first.".into(),
+            )),
+            _ => Ok(()),
+        }
+    };
+    refuse(&current)?;
     let Some(assignee) = check_assignee(&state.db, current.hospital_id, user_id).await? else {
         return Err(invalid("user_id", "Choose an active handler of this hospital."));
     };
     let txn = state.db.begin().await?;
     let current = lock(&txn, id).await?;
+    refuse(&current)?;
     let mut row: px_action::ActiveModel = current.clone().into();
     row.assigned_to = Set(Some(user_id));
     row.assigned_at = Set(Some(now()));

@@ -431,31 +431,15 @@ pub fn stored_files(dir: &FsPath) -> Vec<PathBuf> {
 // Visibility
 // ---------------------------------------------------------------------------------------------
 
-/// A live complaint the actor may see: `ViewComplaints` (403 without) and its hospital in the
-/// actor's scope; a source user only the complaints they filed. Anything else is a 404.
+/// A live complaint the actor may see (the complaint service's one check: hospital scope, a
+/// department manager's departments, a source user's own; anything else is a 404).
 pub async fn visible_complaint(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<complaint::Model> {
-    actor.require(state, Permission::ViewComplaints).await?;
-    let found = complaint::Entity::find_by_id(id)
-        .filter(complaint::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .filter(|c| actor.sees_hospital(c.hospital_id))
-        .filter(|c| actor.role != Role::SourceUser || (c.created_by.is_some() && c.created_by == actor.user_id));
-    found.ok_or(not_found("complaint"))
+    super::service::visible(state, actor, id).await
 }
 
-/// A live PX Action the actor may see (as [`visible_complaint`]; source users see none).
+/// A live PX Action the actor may see (the action service's check; source users see none).
 pub async fn visible_action(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<px_action::Model> {
-    actor.require(state, Permission::ViewComplaints).await?;
-    if actor.role == Role::SourceUser {
-        return Err(not_found("action"));
-    }
-    px_action::Entity::find_by_id(id)
-        .filter(px_action::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .filter(|a| actor.sees_hospital(a.hospital_id))
-        .ok_or(not_found("action"))
+    super::actions::visible(state, actor, id).await
 }
 
 /// The parent row's hospital, after the visibility check.

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
@@ -189,7 +190,14 @@ pub async fn request(
         updated_at: Set(at),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Two requests at once for the same staff member: the unique index keeps one open.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            invalid("staff_id", "This staff member already has an open explanation request for this complaint.")
+        }
+        _ => e.into(),
+    })?;
     add_update(
         &txn,
         &c,
@@ -269,13 +277,24 @@ pub async fn escalate_due(state: &AppState, at: DateTime<Utc>) -> anyhow::Result
         let member = staff::Entity::find_by_id(current.staff_id).one(&txn).await?;
         let manager = department_manager(&txn, member.as_ref().and_then(|m| m.department_id)).await?;
         let token = random_token();
-        let mut row: complaint_explanation::ActiveModel = current.clone().into();
-        row.status = Set("escalated".into());
-        row.escalated_at = Set(Some(at));
-        row.manager_user_id = Set(manager.as_ref().map(|m| m.id));
-        row.manager_token_hash = Set(manager.as_ref().map(|_| hash_token(&token)));
-        row.updated_at = Set(now());
-        row.update(&txn).await?;
+        // Only a still-pending request moves: an overlapping run escalates it once.
+        let moved = complaint_explanation::Entity::update_many()
+            .col_expr(complaint_explanation::Column::Status, Expr::value("escalated"))
+            .col_expr(complaint_explanation::Column::EscalatedAt, Expr::value(at))
+            .col_expr(complaint_explanation::Column::ManagerUserId, Expr::value(manager.as_ref().map(|m| m.id)))
+            .col_expr(
+                complaint_explanation::Column::ManagerTokenHash,
+                Expr::value(manager.as_ref().map(|_| hash_token(&token))),
+            )
+            .col_expr(complaint_explanation::Column::UpdatedAt, Expr::value(now()))
+            .filter(complaint_explanation::Column::Id.eq(current.id))
+            .filter(complaint_explanation::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if moved != 1 {
+            continue;
+        }
         add_update(
             &txn,
             &c,
@@ -370,40 +389,43 @@ async fn by_token(
     Ok(select.one(db).await?)
 }
 
-/// Records the answer given through a link (single use).
+/// Records the answer given through a link (single use): the update only applies while the
+/// request is still in the state the link belongs to, so two submissions record one answer.
 async fn answer(
     state: &AppState,
     kind: Link,
     token: &str,
     text: &str,
 ) -> AppResult<Option<complaint_explanation::Model>> {
+    use complaint_explanation::Column as C;
     let _turn = state.write_turn().await;
     let txn = state.db.begin().await?;
     let Some(found) = by_token(&txn, kind, token).await? else { return Ok(None) };
     let at = now();
-    let mut row: complaint_explanation::ActiveModel = found.clone().into();
-    match kind {
-        Link::Staff => {
-            row.status = Set("submitted".into());
-            row.response = Set(text.to_owned());
-            row.submitted_at = Set(Some(at));
-        }
-        Link::Manager => {
-            row.status = Set("manager_responded".into());
-            row.manager_response = Set(text.to_owned());
-            row.manager_responded_at = Set(Some(at));
-        }
+    let update = complaint_explanation::Entity::update_many().col_expr(C::UpdatedAt, Expr::value(at));
+    let update = match kind {
+        Link::Staff => update
+            .col_expr(C::Status, Expr::value("submitted"))
+            .col_expr(C::Response, Expr::value(text.to_owned()))
+            .col_expr(C::SubmittedAt, Expr::value(at))
+            .filter(C::Status.eq("pending")),
+        Link::Manager => update
+            .col_expr(C::Status, Expr::value("manager_responded"))
+            .col_expr(C::ManagerResponse, Expr::value(text.to_owned()))
+            .col_expr(C::ManagerRespondedAt, Expr::value(at))
+            .filter(C::Status.eq("escalated")),
+    };
+    if update.filter(C::Id.eq(found.id)).exec(&txn).await?.rows_affected != 1 {
+        return Ok(None);
     }
-    row.updated_at = Set(at);
-    // The status guard makes a second submission of the same link change nothing.
-    let saved = row.update(&txn).await?;
     if let Some(c) = complaint::Entity::find_by_id(found.complaint_id).one(&txn).await? {
         let kind_name = if kind == Link::Staff { "explanation_submitted" } else { "explanation_manager_responded" };
         add_update(&txn, &c, None, kind_name, None, None, text, false, serde_json::json!({"explanation_id": found.id}))
             .await?;
     }
+    let saved = complaint_explanation::Entity::find_by_id(found.id).one(&txn).await?;
     txn.commit().await?;
-    Ok(Some(saved))
+    Ok(saved)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,14 +499,8 @@ pub async fn page_request(
     let input =
         ExplanationInput { staff_id: Uuid::parse_str(&form.get("staff_id")).ok(), message: Some(form.get("message")) };
     let flag = match request(&state, &page.actor, id, input).await {
-        Ok(_) => "explanation_sent".to_owned(),
-        Err(AppError::Validation(e)) => {
-            format!(
-                "explanation_error&detail={}",
-                crate::auth::session::urlencode(&e.0.values().flatten().cloned().collect::<Vec<_>>().join(" "))
-            )
-        }
-        Err(AppError::Conflict(_, m)) => format!("explanation_error&detail={}", crate::auth::session::urlencode(&m)),
+        Ok(_) => "explanation_sent",
+        Err(AppError::Validation(_) | AppError::Conflict(..)) => "explanation_error",
         Err(e) => return Err(e.into()),
     };
     Ok(Redirect::to(&format!("/complaints/{id}/?flash={flag}#explanations")).into_response())
@@ -509,8 +525,6 @@ struct RespondPage {
 
 struct RespondView {
     reference: String,
-    title: String,
-    description: String,
     request_message: String,
     staff_response: String,
     due: String,
@@ -521,8 +535,6 @@ async fn respond_view(state: &AppState, e: &complaint_explanation::Model) -> App
     let riyadh = super::calendar::riyadh();
     Ok(Some(RespondView {
         reference: c.reference_number,
-        title: c.title,
-        description: c.description,
         request_message: e.request_message.clone(),
         staff_response: e.response.clone(),
         due: e.due_at.with_timezone(&riyadh).format("%Y-%m-%d %H:%M").to_string(),

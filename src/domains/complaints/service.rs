@@ -333,7 +333,8 @@ pub const FILTERS: &[&str] = &[
     "received_to",
 ];
 
-fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
+/// A comma-separated filter value, each item one of `allowed` (else a 400 naming the filter).
+pub(super) fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
     let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     for item in &items {
         if !allowed.contains(item) {
@@ -1001,30 +1002,48 @@ pub async fn update(state: &AppState, actor: &Actor, id: Uuid, patch: ComplaintP
         errors.add("category_id", "Invalid pk - object does not exist.");
     }
     if let Some(v) = patch.external_reference.as_deref() {
-        row.external_reference = Set(validate::optional(&mut errors, "external_reference", Some(v), 100));
+        let value = validate::optional(&mut errors, "external_reference", Some(v), 100);
+        if value != current.external_reference {
+            changes.insert("external_reference".into(), serde_json::json!(value));
+            row.external_reference = Set(value);
+        }
     }
     if let Some(v) = patch.harm_level.as_deref() {
-        row.harm_level = Set(validate::choice(&mut errors, "harm_level", Some(v), HARM_LEVELS, ""));
+        let value = validate::choice(&mut errors, "harm_level", Some(v), HARM_LEVELS, "");
+        if value != current.harm_level {
+            changes.insert("harm_level".into(), serde_json::json!(value));
+            row.harm_level = Set(value);
+        }
     }
     if let Some(v) = patch.stage_of_care.as_deref() {
-        row.stage_of_care = Set(validate::choice(&mut errors, "stage_of_care", Some(v), STAGES_OF_CARE, ""));
+        let value = validate::choice(&mut errors, "stage_of_care", Some(v), STAGES_OF_CARE, "");
+        if value != current.stage_of_care {
+            changes.insert("stage_of_care".into(), serde_json::json!(value));
+            row.stage_of_care = Set(value);
+        }
     }
     errors.into_result()?;
-    if let Some(d) = patch.department_id {
+    if let Some(d) = patch.department_id
+        && Some(d) != current.department_id
+    {
         changes.insert("department_id".into(), serde_json::json!(d));
         row.department_id = Set(Some(d));
     }
-    if let Some(c) = patch.category_id {
+    if let Some(c) = patch.category_id
+        && Some(c) != current.category_id
+    {
         changes.insert("category_id".into(), serde_json::json!(c));
         row.category_id = Set(Some(c));
     }
     let sla_inputs_changed = severity.as_str() != current.severity
         || priority.as_str() != current.priority
         || source.as_str() != current.source;
-    row.severity = Set(severity.as_str().to_owned());
-    row.priority = Set(priority.as_str().to_owned());
-    row.source = Set(source.as_str().to_owned());
-    row.source_type = Set(source.source_type().as_str().to_owned());
+    if sla_inputs_changed {
+        row.severity = Set(severity.as_str().to_owned());
+        row.priority = Set(priority.as_str().to_owned());
+        row.source = Set(source.as_str().to_owned());
+        row.source_type = Set(source.source_type().as_str().to_owned());
+    }
     let running = ComplaintStatus::parse(&current.status).is_some_and(|s| s.sla_running());
     let has_sla = ComplaintType::parse(&current.complaint_type).is_some_and(|t| t.has_sla());
     let mut recalculated = None;
@@ -1047,9 +1066,19 @@ pub async fn update(state: &AppState, actor: &Actor, id: Uuid, patch: ComplaintP
         changes.insert("priority".into(), serde_json::json!(priority.as_str()));
         changes.insert("source".into(), serde_json::json!(source.as_str()));
     }
+    if changes.is_empty() && recalculated.is_none() {
+        return Ok(current);
+    }
     row.updated_at = Set(now());
     let txn = state.db.begin().await?;
-    lock(&txn, id).await?;
+    let locked = lock(&txn, id).await?;
+    final_refused(&locked)?;
+    if locked.status != current.status {
+        return Err(AppError::Conflict(
+            "complaint_changed",
+            "The complaint changed while you were editing it; reload it and try again.".into(),
+        ));
+    }
     let saved = row.update(&txn).await?;
     add_update(
         &txn,
@@ -1255,7 +1284,9 @@ pub struct TransitionInput {
     pub category_id: Option<Uuid>,
 }
 
-fn transition_error(e: TransitionError) -> AppError {
+/// A refused status move as the HTTP edge answers it: 409 with the allowed next statuses, 403,
+/// or 400 naming each missing input.
+pub(super) fn transition_error(e: TransitionError) -> AppError {
     match e {
         TransitionError::NotAllowed { .. } => AppError::Conflict("invalid_transition", e.to_string()),
         TransitionError::Forbidden { .. } | TransitionError::OwnWork => AppError::Forbidden(e.to_string()),

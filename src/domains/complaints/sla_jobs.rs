@@ -59,8 +59,9 @@ async fn target_user(
         EscalationTarget::PxAdmin => by_role("px_admin", None).one(db).await?,
         // The CEO is a staff link of the hospital in the spec; without it there is no one to name.
         EscalationTarget::Ceo => None,
+        // A named user only if they can still work the case (an active handler of the hospital).
         EscalationTarget::SpecificUser => match rule.user_id {
-            Some(id) => user::Entity::find_by_id(id).filter(user::Column::IsActive.eq(true)).one(db).await?,
+            Some(id) => super::service::check_assignee(db, hospital_id, id).await?,
             None => None,
         },
     })
@@ -197,130 +198,143 @@ pub async fn check_complaints(state: &AppState, at: DateTime<Utc>) -> anyhow::Re
             if sla::sla_work(&complaint_clock(&c), &timing, at).is_empty() {
                 continue;
             }
-            let _turn = state.write_turn().await;
-            let txn = state.db.begin().await?;
-            let Some(c) = lock_complaint(&txn, c.id).await? else { continue };
-            let work = sla::sla_work(&complaint_clock(&c), &timing, at);
-            let mut row: complaint::ActiveModel = c.clone().into();
-            let mut wake = false;
-            let recipient = match c.assigned_to {
-                Some(u) => user::Entity::find_by_id(u).filter(user::Column::IsActive.eq(true)).one(&txn).await?,
-                None => department_manager(&txn, c.department_id).await?,
-            };
-            let vars = complaint_vars(&state.config, &c);
-            for item in work {
-                match item {
-                    SlaWork::FirstReminder | SlaWork::SecondReminder => {
-                        let second = item == SlaWork::SecondReminder;
-                        if second {
-                            row.second_reminder_sent_at = Set(Some(at));
-                        } else {
-                            row.first_reminder_sent_at = Set(Some(at));
-                        }
-                        add_update(
-                            &txn,
-                            &c,
-                            None,
-                            "reminder",
-                            None,
-                            None,
-                            "",
-                            false,
-                            serde_json::json!({"reminder": if second { 2 } else { 1 }, "due_at": c.due_at,
-                                "to": recipient.as_ref().map(|u| u.id)}),
-                        )
-                        .await?;
-                        if let Some(u) = &recipient {
-                            let code = if second { "complaint_sla_reminder_2" } else { "complaint_sla_reminder_1" };
-                            wake |= super::notify::user(&txn, &state.config, u, c.hospital_id, code, &vars).await?;
-                        }
-                        outcome.reminders += 1;
-                    }
-                    SlaWork::SetOverdue(flag) => {
-                        row.is_overdue = Set(flag);
-                        if flag {
-                            add_update(
-                                &txn,
-                                &c,
-                                None,
-                                "overdue",
-                                None,
-                                None,
-                                "",
-                                false,
-                                serde_json::json!({"due_at": c.due_at}),
-                            )
-                            .await?;
-                            outcome.overdue_flagged += 1;
-                        }
-                    }
-                    SlaWork::Escalate(fired) => {
-                        let Some(rule) = rules.iter().find(|r| r.rule == fired) else { continue };
-                        let target = target_user(&txn, rule, c.hospital_id, c.department_id).await?;
-                        let hours = c.due_at.map_or(0, |d| sla::hours_overdue(d, at));
-                        let kind = trigger_kind(&fired, &complaint_clock(&c).escalation, at);
-                        let to = target.as_ref().map(|u| u.id);
-                        if !claim_level(
-                            &txn,
-                            c.hospital_id,
-                            "complaint",
-                            c.id,
-                            rule,
-                            kind,
-                            hours,
-                            c.assigned_to,
-                            to,
-                            at,
-                        )
-                        .await?
-                        {
-                            continue;
-                        }
-                        row.escalation_level = Set(i32::from(fired.level));
-                        row.escalated_at = Set(Some(at));
-                        if let Some(t) = to {
-                            row.assigned_to = Set(Some(t));
-                            row.assigned_at = Set(Some(at));
-                        }
-                        let details = serde_json::json!({
-                            "level": fired.level, "rule_id": rule.id, "escalate_to": fired.escalate_to.as_str(),
-                            "trigger": kind, "hours_overdue": hours, "from": c.assigned_to, "to": to,
-                        });
-                        add_update(&txn, &c, None, "escalation", None, None, "", false, details.clone()).await?;
-                        record(
-                            &txn,
-                            &Actor::system(),
-                            Entry::new("complaint_escalated", "complaint", c.id)
-                                .hospital(Some(c.hospital_id))
-                                .details(details),
-                        )
-                        .await?;
-                        if let Some(u) = &target {
-                            let mut vars = vars.clone();
-                            vars.insert("level".into(), fired.level.to_string());
-                            wake |= super::notify::user(
-                                &txn,
-                                &state.config,
-                                u,
-                                c.hospital_id,
-                                "complaint_escalated",
-                                &vars,
-                            )
-                            .await?;
-                        }
-                        outcome.escalations += 1;
-                    }
-                }
-            }
-            row.updated_at = Set(crate::domains::organizations::service::now());
-            row.update(&txn).await?;
-            txn.commit().await?;
-            if wake {
-                state.waker.wake(crate::jobs::Queue::Notifications);
+            if let Err(e) = complaint_case(state, c.id, &rules, &timing, at, &mut outcome).await {
+                // One case's failure must not stop the others' reminders and escalations.
+                tracing::error!(complaint = %c.id, error = %e, "complaint SLA check failed for one case");
             }
         }
     }
     Ok(outcome)
+}
+
+/// Applies the due SLA work to one complaint, in its own transaction.
+async fn complaint_case(
+    state: &AppState,
+    id: Uuid,
+    rules: &[RuleRow],
+    timing: &[sla::EscalationRule],
+    at: DateTime<Utc>,
+    outcome: &mut Outcome,
+) -> AppResult<()> {
+    let _turn = state.write_turn().await;
+    let txn = state.db.begin().await?;
+    let Some(c) = lock_complaint(&txn, id).await? else { return Ok(()) };
+    let work = sla::sla_work(&complaint_clock(&c), &timing, at);
+    let mut row: complaint::ActiveModel = c.clone().into();
+    let mut wake = false;
+    let recipient = match c.assigned_to {
+        Some(u) => user::Entity::find_by_id(u).filter(user::Column::IsActive.eq(true)).one(&txn).await?,
+        None => department_manager(&txn, c.department_id).await?,
+    };
+    let vars = complaint_vars(&state.config, &c);
+    for item in work {
+        match item {
+            SlaWork::FirstReminder | SlaWork::SecondReminder => {
+                let second = item == SlaWork::SecondReminder;
+                if second {
+                    row.second_reminder_sent_at = Set(Some(at));
+                } else {
+                    row.first_reminder_sent_at = Set(Some(at));
+                }
+                add_update(
+                    &txn,
+                    &c,
+                    None,
+                    "reminder",
+                    None,
+                    None,
+                    "",
+                    false,
+                    serde_json::json!({"reminder": if second { 2 } else { 1 }, "due_at": c.due_at,
+                        "to": recipient.as_ref().map(|u| u.id)}),
+                )
+                .await?;
+                if let Some(u) = &recipient {
+                    let code = if second { "complaint_sla_reminder_2" } else { "complaint_sla_reminder_1" };
+                    wake |= super::notify::user(&txn, &state.config, u, c.hospital_id, code, &vars).await?;
+                }
+                outcome.reminders += 1;
+            }
+            SlaWork::SetOverdue(flag) => {
+                row.is_overdue = Set(flag);
+                if flag {
+                    add_update(
+                        &txn,
+                        &c,
+                        None,
+                        "overdue",
+                        None,
+                        None,
+                        "",
+                        false,
+                        serde_json::json!({"due_at": c.due_at}),
+                    )
+                    .await?;
+                    outcome.overdue_flagged += 1;
+                }
+            }
+            SlaWork::Escalate(fired) => {
+                let Some(rule) = rules.iter().find(|r| r.rule == fired) else { continue };
+                let target = target_user(&txn, rule, c.hospital_id, c.department_id).await?;
+                let hours = c.due_at.map_or(0, |d| sla::hours_overdue(d, at));
+                let kind = trigger_kind(&fired, &complaint_clock(&c).escalation, at);
+                let to = target.as_ref().map(|u| u.id);
+                if !claim_level(&txn, c.hospital_id, "complaint", c.id, rule, kind, hours, c.assigned_to, to, at)
+                    .await?
+                {
+                    continue;
+                }
+                row.escalation_level = Set(i32::from(fired.level));
+                row.escalated_at = Set(Some(at));
+                if let Some(t) = to {
+                    row.assigned_to = Set(Some(t));
+                    row.assigned_at = Set(Some(at));
+                    // Assignment moves an open complaint to in progress, as a handler's would.
+                    if c.status == ComplaintStatus::Open.as_str() {
+                        row.status = Set(ComplaintStatus::InProgress.as_str().to_owned());
+                        row.status_changed_at = Set(Some(at));
+                        add_update(
+                            &txn,
+                            &c,
+                            None,
+                            "status",
+                            Some("open"),
+                            Some("in_progress"),
+                            "",
+                            true,
+                            serde_json::json!({}),
+                        )
+                        .await?;
+                    }
+                }
+                let details = serde_json::json!({
+                    "level": fired.level, "rule_id": rule.id, "escalate_to": fired.escalate_to.as_str(),
+                    "trigger": kind, "hours_overdue": hours, "from": c.assigned_to, "to": to,
+                });
+                add_update(&txn, &c, None, "escalation", None, None, "", false, details.clone()).await?;
+                record(
+                    &txn,
+                    &Actor::system(),
+                    Entry::new("complaint_escalated", "complaint", c.id).hospital(Some(c.hospital_id)).details(details),
+                )
+                .await?;
+                if let Some(u) = &target {
+                    let mut vars = vars.clone();
+                    vars.insert("level".into(), fired.level.to_string());
+                    wake |= super::notify::user(&txn, &state.config, u, c.hospital_id, "complaint_escalated", &vars)
+                        .await?;
+                }
+                outcome.escalations += 1;
+            }
+        }
+    }
+    row.updated_at = Set(crate::domains::organizations::service::now());
+    row.update(&txn).await?;
+    txn.commit().await?;
+    if wake {
+        state.waker.wake(crate::jobs::Queue::Notifications);
+    }
+    Ok(())
 }
 
 fn action_clock(a: &px_action::Model) -> SlaClock {
@@ -371,97 +385,106 @@ pub async fn check_actions(state: &AppState, at: DateTime<Utc>) -> anyhow::Resul
             if sla::sla_work(&action_clock(&a), &timing, at).is_empty() {
                 continue;
             }
-            let _turn = state.write_turn().await;
-            let txn = state.db.begin().await?;
-            let mut select = px_action::Entity::find_by_id(a.id);
-            if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-                select = select.lock_exclusive();
-            }
-            let Some(a) = select.one(&txn).await? else { continue };
-            let work = sla::sla_work(&action_clock(&a), &timing, at);
-            let mut row: px_action::ActiveModel = a.clone().into();
-            let mut wake = false;
-            let recipient = match a.assigned_to {
-                Some(u) => user::Entity::find_by_id(u).filter(user::Column::IsActive.eq(true)).one(&txn).await?,
-                None => department_manager(&txn, a.department_id).await?,
-            };
-            let vars = super::actions::action_vars(&state.config, &a);
-            for item in work {
-                match item {
-                    SlaWork::FirstReminder | SlaWork::SecondReminder => {
-                        row.reminder_sent_at = Set(Some(at));
-                        super::actions::add_log(
-                            &txn,
-                            &a,
-                            None,
-                            "reminder",
-                            None,
-                            None,
-                            "",
-                            serde_json::json!({"due_at": a.due_at}),
-                        )
-                        .await?;
-                        if let Some(u) = &recipient {
-                            wake |=
-                                super::notify::user(&txn, &state.config, u, a.hospital_id, "action_reminder", &vars)
-                                    .await?;
-                        }
-                        outcome.reminders += 1;
-                    }
-                    SlaWork::SetOverdue(flag) => {
-                        row.is_overdue = Set(flag);
-                        if flag {
-                            outcome.overdue_flagged += 1;
-                        }
-                    }
-                    SlaWork::Escalate(fired) => {
-                        let Some(rule) = rules.iter().find(|r| r.rule == fired) else { continue };
-                        let target = target_user(&txn, rule, a.hospital_id, a.department_id).await?;
-                        let hours = a.due_at.map_or(0, |d| sla::hours_overdue(d, at));
-                        let kind = trigger_kind(&fired, &action_clock(&a).escalation, at);
-                        let to = target.as_ref().map(|u| u.id);
-                        if !claim_level(&txn, a.hospital_id, "action", a.id, rule, kind, hours, a.assigned_to, to, at)
-                            .await?
-                        {
-                            continue;
-                        }
-                        row.escalation_level = Set(i32::from(fired.level));
-                        row.escalated_at = Set(Some(at));
-                        if let Some(t) = to {
-                            row.assigned_to = Set(Some(t));
-                            row.assigned_at = Set(Some(at));
-                        }
-                        let details = serde_json::json!({
-                            "level": fired.level, "rule_id": rule.id, "escalate_to": fired.escalate_to.as_str(),
-                            "trigger": kind, "hours_overdue": hours, "from": a.assigned_to, "to": to,
-                        });
-                        super::actions::add_log(&txn, &a, None, "escalation", None, None, "", details.clone()).await?;
-                        record(
-                            &txn,
-                            &Actor::system(),
-                            Entry::new("action_escalated", "px_action", a.id)
-                                .hospital(Some(a.hospital_id))
-                                .details(details),
-                        )
-                        .await?;
-                        if let Some(u) = &target {
-                            let mut vars = vars.clone();
-                            vars.insert("level".into(), fired.level.to_string());
-                            wake |=
-                                super::notify::user(&txn, &state.config, u, a.hospital_id, "action_escalated", &vars)
-                                    .await?;
-                        }
-                        outcome.escalations += 1;
-                    }
-                }
-            }
-            row.updated_at = Set(crate::domains::organizations::service::now());
-            row.update(&txn).await?;
-            txn.commit().await?;
-            if wake {
-                state.waker.wake(crate::jobs::Queue::Notifications);
+            if let Err(e) = action_case(state, a.id, &rules, &timing, at, &mut outcome).await {
+                tracing::error!(action = %a.id, error = %e, "action SLA check failed for one case");
             }
         }
     }
     Ok(outcome)
+}
+
+/// Applies the due SLA work to one action, in its own transaction.
+async fn action_case(
+    state: &AppState,
+    id: Uuid,
+    rules: &[RuleRow],
+    timing: &[sla::EscalationRule],
+    at: DateTime<Utc>,
+    outcome: &mut Outcome,
+) -> AppResult<()> {
+    let _turn = state.write_turn().await;
+    let txn = state.db.begin().await?;
+    let mut select = px_action::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let Some(a) = select.one(&txn).await? else { return Ok(()) };
+    let work = sla::sla_work(&action_clock(&a), &timing, at);
+    let mut row: px_action::ActiveModel = a.clone().into();
+    let mut wake = false;
+    let recipient = match a.assigned_to {
+        Some(u) => user::Entity::find_by_id(u).filter(user::Column::IsActive.eq(true)).one(&txn).await?,
+        None => department_manager(&txn, a.department_id).await?,
+    };
+    let vars = super::actions::action_vars(&state.config, &a);
+    for item in work {
+        match item {
+            SlaWork::FirstReminder | SlaWork::SecondReminder => {
+                row.reminder_sent_at = Set(Some(at));
+                super::actions::add_log(
+                    &txn,
+                    &a,
+                    None,
+                    "reminder",
+                    None,
+                    None,
+                    "",
+                    serde_json::json!({"due_at": a.due_at}),
+                )
+                .await?;
+                if let Some(u) = &recipient {
+                    wake |=
+                        super::notify::user(&txn, &state.config, u, a.hospital_id, "action_reminder", &vars).await?;
+                }
+                outcome.reminders += 1;
+            }
+            SlaWork::SetOverdue(flag) => {
+                row.is_overdue = Set(flag);
+                if flag {
+                    outcome.overdue_flagged += 1;
+                }
+            }
+            SlaWork::Escalate(fired) => {
+                let Some(rule) = rules.iter().find(|r| r.rule == fired) else { continue };
+                let target = target_user(&txn, rule, a.hospital_id, a.department_id).await?;
+                let hours = a.due_at.map_or(0, |d| sla::hours_overdue(d, at));
+                let kind = trigger_kind(&fired, &action_clock(&a).escalation, at);
+                let to = target.as_ref().map(|u| u.id);
+                if !claim_level(&txn, a.hospital_id, "action", a.id, rule, kind, hours, a.assigned_to, to, at).await? {
+                    continue;
+                }
+                row.escalation_level = Set(i32::from(fired.level));
+                row.escalated_at = Set(Some(at));
+                if let Some(t) = to {
+                    row.assigned_to = Set(Some(t));
+                    row.assigned_at = Set(Some(at));
+                }
+                let details = serde_json::json!({
+                    "level": fired.level, "rule_id": rule.id, "escalate_to": fired.escalate_to.as_str(),
+                    "trigger": kind, "hours_overdue": hours, "from": a.assigned_to, "to": to,
+                });
+                super::actions::add_log(&txn, &a, None, "escalation", None, None, "", details.clone()).await?;
+                record(
+                    &txn,
+                    &Actor::system(),
+                    Entry::new("action_escalated", "px_action", a.id).hospital(Some(a.hospital_id)).details(details),
+                )
+                .await?;
+                if let Some(u) = &target {
+                    let mut vars = vars.clone();
+                    vars.insert("level".into(), fired.level.to_string());
+                    wake |=
+                        super::notify::user(&txn, &state.config, u, a.hospital_id, "action_escalated", &vars).await?;
+                }
+                outcome.escalations += 1;
+            }
+        }
+    }
+    row.updated_at = Set(crate::domains::organizations::service::now());
+    row.update(&txn).await?;
+    txn.commit().await?;
+    if wake {
+        state.waker.wake(crate::jobs::Queue::Notifications);
+    }
+    Ok(())
 }
