@@ -38,7 +38,6 @@ pub-cat-level-4 = المشكلة تحديداً
 pub-description = ماذا حدث؟
 pub-description-help = يرجى وصف ما حدث وأين ومتى، بين 20 و5000 حرف.
 pub-visit-date = تاريخ زيارتك (اختياري)
-pub-visit-date-line = تاريخ الزيارة
 pub-contact-heading = كيف نتواصل معك؟
 pub-contact-help = اختياري، لكن برقم الجوال أو البريد الإلكتروني نستطيع إرسال الرقم المرجعي والتحديثات إليك.
 pub-name = اسمك

@@ -38,7 +38,6 @@ pub-cat-level-4 = Specific issue
 pub-description = What happened?
 pub-description-help = Please describe what happened, where and when, in 20 to 5,000 characters.
 pub-visit-date = Date of your visit (optional)
-pub-visit-date-line = Date of visit
 pub-contact-heading = How can we reach you?
 pub-contact-help = Optional, but with a phone number or an e-mail we can send you the reference and updates.
 pub-name = Your name

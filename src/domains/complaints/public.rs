@@ -456,18 +456,8 @@ async fn form_post(
     if !relation.is_empty() && !RELATIONS.contains(&relation.as_str()) {
         local.add("complainant_relation", "Not a valid choice.");
     }
-    // The visit date goes on the description's last line (the complaint has no field of its
-    // own for it), when the person's own text is within the limits.
-    let mut description = v.description.trim().to_owned();
+    let description = v.description.trim().to_owned();
     let length = description.chars().count();
-    if let Some(d) = visit_date
-        && (PUBLIC_DESCRIPTION_MIN..=DESCRIPTION_MAX).contains(&length)
-    {
-        let line = format!("\n\n{}: {}", lang.t("pub-visit-date-line"), d.format("%Y-%m-%d"));
-        if length + line.chars().count() <= DESCRIPTION_MAX {
-            description.push_str(&line);
-        }
-    }
     let input = ComplaintInput {
         hospital_id,
         complaint_type: Some(if v.complaint_type.is_empty() { "complaint".into() } else { v.complaint_type.clone() }),
@@ -478,6 +468,7 @@ async fn form_post(
         complainant_relation: Some(relation),
         category_id,
         description: Some(description),
+        visit_date,
         ..ComplaintInput::default()
     };
     if let Some(t) = input.complaint_type.as_deref()

@@ -168,6 +168,8 @@ pub struct ComplaintView {
     pub closed_at: Option<DateTime<Utc>>,
     pub harm_level: String,
     pub stage_of_care: String,
+    /// The day of the visit, when the complainant gave it.
+    pub visit_date: Option<chrono::NaiveDate>,
     /// The statuses this complaint may move to next.
     pub allowed_next: Vec<String>,
     pub created_by: Option<Uuid>,
@@ -234,6 +236,7 @@ impl ComplaintView {
             closed_at: m.closed_at,
             harm_level: m.harm_level,
             stage_of_care: m.stage_of_care,
+            visit_date: m.metadata.get("visit_date").and_then(|v| v.as_str()).and_then(|v| v.parse().ok()),
             allowed_next,
             created_by: m.created_by,
             created_at: m.created_at,
@@ -495,6 +498,8 @@ pub struct ComplaintInput {
     pub received_at: Option<DateTime<Utc>>,
     pub harm_level: Option<String>,
     pub stage_of_care: Option<String>,
+    /// The day of the visit the complaint is about (not in the future).
+    pub visit_date: Option<chrono::NaiveDate>,
 }
 
 /// Who is filing: a signed-in user, or the public form.
@@ -692,6 +697,10 @@ pub async fn create(
     let stage_of_care =
         validate::choice(&mut errors, "stage_of_care", input.stage_of_care.as_deref(), STAGES_OF_CARE, "");
     let at = now();
+    let today = at.with_timezone(&super::calendar::riyadh()).date_naive();
+    if input.visit_date.is_some_and(|d| d > today) {
+        errors.add("visit_date", "The visit date cannot be in the future.");
+    }
     let received_at = match workflow::received_at(input.received_at, at) {
         Ok(r) => r,
         Err(why) => {
@@ -801,6 +810,7 @@ pub async fn create(
         metadata: Set(serde_json::json!({
             "sla_basis": sla.map(|p| format!("{:?}", p.basis)),
             "origin": if origin == Origin::Public { "public_form" } else { "staff" },
+            "visit_date": input.visit_date,
         })),
         created_by: Set(created_by),
         created_at: Set(at),
