@@ -149,6 +149,7 @@ async fn the_work_list_filters_saved_filters_and_bulk_close_report_refused_rows(
     let before = (row(&app, late).await, updates(&app, late).await);
     let late_s = late.to_string();
     let done_s = done.to_string();
+    let mine_s = mine.to_string();
     // Without the CSRF token nothing happens.
     let resp = client
         .post(app.url("/complaints/bulk/"))
@@ -175,6 +176,7 @@ async fn the_work_list_filters_saved_filters_and_bulk_close_report_refused_rows(
     assert!(html.contains("bulk-refused") && html.contains("bulk-ok"), "{html}");
     let refused = html.split("bulk-refused").nth(1).unwrap();
     assert!(refused.contains(&late_ref), "the refused row names the complaint");
+    assert!(refused.contains("رُفضت: حالتها"), "and why, in the reader's language: {refused}");
     assert!(html.contains("href=\"/complaints/?overdue=true\""), "back to the same filters");
     let closed = row(&app, done).await;
     assert_eq!(closed.status, "closed");
@@ -197,7 +199,27 @@ async fn the_work_list_filters_saved_filters_and_bulk_close_report_refused_rows(
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    let refused = html.split("bulk-refused").nth(1).expect("the unknown id is a refused row");
+    assert!(refused.contains(&bogus), "the unknown id is named");
     assert_eq!(row(&app, late).await.assigned_to, Some(app.user(Role::PxCoordinator).id));
+    // A value that is no id at all is refused the same way; the valid ones still run.
+    let resp = client
+        .post(app.url("/complaints/bulk/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("op", "assign"),
+            ("user_id", coordinator.as_str()),
+            ("ids", "not-an-id"),
+            ("ids", mine_s.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.split("bulk-refused").nth(1).is_some_and(|r| r.contains("not-an-id")), "{html}");
+    assert_eq!(row(&app, mine).await.assigned_to, Some(app.user(Role::PxCoordinator).id));
     // Nothing selected is a clear refusal.
     let resp = client
         .post(app.url("/complaints/bulk/"))
@@ -612,4 +634,341 @@ async fn a_px_action_is_created_worked_submitted_approved_and_closed_from_its_pa
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, html) = page(&beta, &app, "/actions/").await;
     assert!(!html.contains(&action.reference_number));
+}
+
+/// A staff member of `hospital` with the given Arabic first name (the test users read Arabic).
+async fn staff_member(app: &TestApp, hospital: Uuid, first_ar: &str) -> Uuid {
+    use px360::domains::organizations::model::staff;
+    let id = Uuid::now_v7();
+    let at = Utc::now();
+    staff::ActiveModel {
+        id: Set(id),
+        hospital_id: Set(hospital),
+        department_id: Set(None),
+        user_id: Set(None),
+        staff_type: Set("nurse".into()),
+        employee_id: Set(format!("E-{}", &id.to_string()[..8])),
+        first_name_en: Set(format!("Staff{}", &id.to_string()[..4])),
+        last_name_en: Set("Test".into()),
+        first_name_ar: Set(first_ar.into()),
+        last_name_ar: Set("الاختبار".into()),
+        email: Set(format!("{}@staff.test", &id.to_string()[..8])),
+        phone: Set(String::new()),
+        job_title_en: Set(String::new()),
+        job_title_ar: Set(String::new()),
+        license_number: Set(None),
+        specialization_en: Set(String::new()),
+        specialization_ar: Set(String::new()),
+        status: Set("active".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        deleted_at: Set(None),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    id
+}
+
+/// A department of `hospital` with the given Arabic name.
+async fn department_named(app: &TestApp, hospital: Uuid, name_ar: &str) -> Uuid {
+    use px360::domains::organizations::model::department;
+    let id = Uuid::now_v7();
+    let at = Utc::now();
+    department::ActiveModel {
+        id: Set(id),
+        hospital_id: Set(hospital),
+        parent_id: Set(None),
+        code: Set(format!("T-{}", &id.to_string()[..6])),
+        name_en: Set(format!("Dept {}", &id.to_string()[..6])),
+        name_ar: Set(name_ar.into()),
+        manager_id: Set(None),
+        phone: Set(String::new()),
+        email: Set(String::new()),
+        location: Set(String::new()),
+        status: Set("active".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        deleted_at: Set(None),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    id
+}
+
+/// A page session of a user whose home page is not "/" (a source user has no dashboard): the
+/// harness's login reads the CSRF token from "/", this one from the complaint list.
+async fn session_via_list(app: &TestApp, login: &str) -> (reqwest::Client, String) {
+    let client = common::cookie_client();
+    let html = client.get(app.url("/login/")).send().await.unwrap().text().await.unwrap();
+    let login_csrf = common::hidden_field(&html, "csrf_token").expect("csrf_token on the login form");
+    let resp = client
+        .post(app.url("/login/"))
+        .form(&[
+            ("email", login),
+            ("password", common::PASSWORD),
+            ("csrf_token", login_csrf.as_str()),
+            ("next", "/complaints/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "login of {login}");
+    let (status, html) = page(&client, app, "/complaints/").await;
+    assert_eq!(status, StatusCode::OK, "the complaint list of {login}");
+    let csrf = common::meta_csrf(&html).expect("csrf-token meta");
+    (client, csrf)
+}
+
+async fn audited(app: &TestApp, action: &str, id: Uuid) -> u64 {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .filter(audit_event::Column::ResourceId.eq(id.to_string()))
+        .count(app.db())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn form_and_filter_choices_never_come_from_another_hospital() {
+    let app = TestApp::spawn().await;
+    let beta = app.hospital_b.id.to_string();
+    staff_member(&app, app.hospital_b.id, "موظفبيتا").await;
+    department_named(&app, app.hospital_b.id, "قسمبيتا").await;
+    staff_member(&app, app.hospital_a.id, "موظفألفا").await;
+    department_named(&app, app.hospital_a.id, "قسمألفا").await;
+    // Hospital B's admin is a handler of B: their name must not be offered in A either.
+    let beta_admin = "Beta Admin";
+    let leaks = |html: &str| {
+        assert!(!html.contains("موظفبيتا"), "hospital B's staff listed");
+        assert!(!html.contains("قسمبيتا"), "hospital B's department listed");
+        assert!(!html.contains(beta_admin), "hospital B's handler listed");
+    };
+
+    let (client, csrf) = app.login_page_session(&email(Role::PxCoordinator)).await;
+    // The new-complaint form shown again with hospital B's id posted and a blank title.
+    let count = complaint::Entity::find().count(app.db()).await.unwrap();
+    let resp = post_form(
+        &client,
+        &app,
+        "/complaints/new/",
+        &[("csrf_token", csrf.as_str()), ("hospital_id", beta.as_str()), ("title", ""), ("source", "patient")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    leaks(&html);
+    assert!(html.contains("موظفألفا") && html.contains("قسمألفا"), "the actor's own hospital's choices instead");
+    assert_eq!(complaint::Entity::find().count(app.db()).await.unwrap(), count, "nothing filed");
+
+    // The list pages' filters with ?hospital_id= of another hospital.
+    for path in [format!("/complaints/?hospital_id={beta}"), format!("/actions/?hospital_id={beta}")] {
+        let (status, html) = page(&client, &app, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        leaks(&html);
+        assert!(html.contains("قسمألفا"), "{path}: the actor's own departments");
+    }
+
+    // A hospital admin: the list's bulk assignee choices and the new-action form.
+    let (admin, admin_csrf) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    let (_, html) = page(&admin, &app, &format!("/complaints/?hospital_id={beta}")).await;
+    leaks(&html);
+    assert!(html.contains("Test px_coordinator"), "A's handlers are offered");
+    let resp = post_form(
+        &admin,
+        &app,
+        "/actions/new/",
+        &[("csrf_token", admin_csrf.as_str()), ("hospital_id", beta.as_str()), ("title", "")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    leaks(&resp.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_source_user_sees_only_the_public_side_of_their_complaint_and_exports_nothing() {
+    let app = TestApp::spawn().await;
+    let source = email(Role::SourceUser);
+    let (id, reference) = file(&app, &source, "Lost belongings", "فقدت حقيبتي في قسم الطوارئ").await;
+    let subject = staff_member(&app, app.hospital_a.id, "موظفمعني").await;
+    set(&app, id, |c| {
+        c.staff_id = Set(Some(subject));
+        c.assigned_to = Set(Some(app.user(Role::PxCoordinator).id));
+    })
+    .await;
+    let (admin, csrf) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    for (message, public) in [("ملاحظة داخلية سرية", "false"), ("نعمل على طلبك", "true")] {
+        let resp = post_form(
+            &admin,
+            &app,
+            &format!("/complaints/{id}/notes/"),
+            &[("csrf_token", csrf.as_str()), ("message", message), ("is_public", public)],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    }
+    let resp = post_form(&admin, &app, &format!("/complaints/{id}/actions/"), &[("csrf_token", csrf.as_str())]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let action =
+        px_action::Entity::find().filter(px_action::Column::SourceId.eq(id)).one(app.db()).await.unwrap().unwrap();
+    let subject_s = subject.to_string();
+    let resp = post_form(
+        &admin,
+        &app,
+        &format!("/complaints/{id}/explanations/"),
+        &[("csrf_token", csrf.as_str()), ("staff_id", subject_s.as_str()), ("message", "طلب إفادة سري")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    // The hospital admin sees all of it.
+    let (_, html) = page(&admin, &app, &format!("/complaints/{id}/")).await;
+    for internal in ["ملاحظة داخلية سرية", "طلب إفادة سري", "موظفمعني", "Test px_coordinator"]
+    {
+        assert!(html.contains(internal), "the admin sees {internal}");
+    }
+    assert!(html.contains(&action.reference_number));
+
+    let (client, _) = session_via_list(&app, &source).await;
+    let (status, html) = page(&client, &app, &format!("/complaints/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&reference) && html.contains("نعمل على طلبك"), "the public update");
+    assert!(html.contains("Fahad") && html.contains("551234567"), "their own complaint's details");
+    for internal in ["ملاحظة داخلية سرية", "طلب إفادة سري", "موظفمعني", "Test px_coordinator", "Test hospital_admin"]
+    {
+        assert!(!html.contains(internal), "a source user must not see {internal}");
+    }
+    assert!(!html.contains(&action.reference_number) && !html.contains("linked-action"), "no linked actions");
+    for form in ["note-form", "explanation-form", "assign-form", "edit-form", "create-action-form"] {
+        assert!(!html.contains(&format!("id=\"{form}\"")), "no {form}");
+    }
+    assert!(!html.contains("id=\"explanations\"") && !html.contains("id=\"assignee\""));
+
+    // No export of either list, and no links to them.
+    for path in ["/complaints/export.csv", "/complaints/export.xlsx", "/actions/export.csv", "/actions/export.xlsx"] {
+        let resp = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let (status, html) = page(&client, &app, "/complaints/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&reference) && !html.contains("id=\"export-csv\""), "the list, without exports");
+    let exported = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.is_in(["complaints_exported", "actions_exported"]))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(exported, 0, "nothing was exported");
+    // My work is for handlers.
+    let (status, _) = page(&client, &app, "/complaints/my-work/").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn page_reads_are_audited_and_flashes_show_only_fixed_messages() {
+    let app = TestApp::spawn().await;
+    let ha = email(Role::HospitalAdmin);
+    let (id, _) = file(&app, &ha, "Noise at night", "ضوضاء في الجناح ليلاً").await;
+    let (client, csrf) = app.login_page_session(&ha).await;
+    assert_eq!(audited(&app, "complaint_viewed", id).await, 0);
+    let (status, _) = page(&client, &app, &format!("/complaints/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(audited(&app, "complaint_viewed", id).await, 1, "the complaint page's read is audited");
+    let viewed = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("complaint_viewed"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(viewed.hospital_id, Some(app.hospital_a.id));
+    assert_eq!(viewed.actor_id, Some(app.user(Role::HospitalAdmin).id));
+
+    let resp = post_form(&client, &app, &format!("/complaints/{id}/actions/"), &[("csrf_token", csrf.as_str())]).await;
+    let action_path = location(&resp);
+    let action =
+        px_action::Entity::find().filter(px_action::Column::SourceId.eq(id)).one(app.db()).await.unwrap().unwrap();
+    let (status, _) = page(&client, &app, &action_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(audited(&app, "action_viewed", action.id).await, 1, "the action page's read is audited");
+    // A refused form shown again is not a second read; another hospital's row is no read at all.
+    let resp = post_form(&client, &app, &format!("/complaints/{id}/notes/"), &[("csrf_token", csrf.as_str())]).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(audited(&app, "complaint_viewed", id).await, 1);
+    let (beta, _) = file(&app, ADMIN_B, "BETA ONLY", "شكوى في المستشفى الآخر").await;
+    let (status, _) = page(&client, &app, &format!("/complaints/{beta}/")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(audited(&app, "complaint_viewed", beta).await, 0);
+
+    // Free text in the query string never reaches the page; a known code shows its own message.
+    let injected = "<b>INJECTED</b> call 0500000000";
+    let path = format!(
+        "/complaints/{id}/?{}",
+        serde_urlencoded::to_string([("flash", "explanation_error"), ("detail", injected)]).unwrap()
+    );
+    let (status, html) = page(&client, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"flash\"") && html.contains("تعذّر إرسال طلب الإفادة."), "the generic message");
+    assert!(!html.contains("INJECTED") && !html.contains("0500000000"), "no detail text");
+    let (_, html) = page(&client, &app, "/complaints/?flash=%3Cscript%3E").await;
+    assert!(!html.contains("id=\"flash\""), "an unknown code shows nothing");
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_says_so_and_viewers_see_names_masked() {
+    let app = TestApp::spawn().await;
+    let ha = email(Role::HospitalAdmin);
+    let token = app.token(&ha).await;
+    let body = json!({
+        "source": "patient",
+        "title": "Wrong bill",
+        "description": "فاتورة خاطئة",
+        "complainant_name": "Abdulrahman Alqahtani",
+        "complainant_phone": "0551234567",
+    });
+    let (status, created): (StatusCode, Value) = json(app.post("/api/complaints/", &token, &body).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let current = row(&app, id).await;
+    let (client, csrf) = app.login_page_session(&ha).await;
+
+    let before = (row(&app, id).await, updates(&app, id).await);
+    let resp = post_form(
+        &client,
+        &app,
+        &format!("/complaints/{id}/edit/"),
+        &[
+            ("csrf_token", csrf.as_str()),
+            ("severity", current.severity.as_str()),
+            ("priority", current.priority.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), format!("/complaints/{id}/?flash=unchanged#edit"));
+    assert_eq!((row(&app, id).await, updates(&app, id).await), before, "nothing written");
+    let (_, html) = page(&client, &app, &location(&resp)).await;
+    assert!(html.contains("لم يتغيّر شيء") && !html.contains("حُفظت التغييرات"), "says nothing changed");
+    // A real change still says it was saved.
+    let resp = post_form(
+        &client,
+        &app,
+        &format!("/complaints/{id}/edit/"),
+        &[("csrf_token", csrf.as_str()), ("severity", "critical"), ("priority", current.priority.as_str())],
+    )
+    .await;
+    assert_eq!(location(&resp), format!("/complaints/{id}/?flash=updated#edit"));
+    assert_eq!(row(&app, id).await.severity, "critical");
+
+    // The admin sees the name; a viewer sees it masked on the page and in the export.
+    let (_, html) = page(&client, &app, &format!("/complaints/{id}/")).await;
+    assert!(html.contains("Abdulrahman Alqahtani"));
+    let (viewer, _) = app.login_page_session(&email(Role::Viewer)).await;
+    let (status, html) = page(&viewer, &app, &format!("/complaints/{id}/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Abdulrahman") && html.contains("tani"), "the name is masked: last four only");
+    let text = viewer.get(app.url("/complaints/export.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("Wrong bill"), "the viewer's export has the row");
+    assert!(!text.contains("Abdulrahman") && !text.contains("551234567"), "masked in the export: {text}");
+    // My work is for handlers: a viewer has nothing assigned.
+    let (status, _) = page(&viewer, &app, "/complaints/my-work/").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

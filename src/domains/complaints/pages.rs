@@ -332,10 +332,15 @@ fn bulk_problem(lang: Lang, errors: &FieldErrors) -> String {
 
 /// Why the bulk service refused one row, from its error body (`{"detail", "code"}` or the
 /// field errors), in the reader's language where the page knows the message.
-fn bulk_reason(lang: Lang, body: Option<&serde_json::Value>) -> String {
+fn bulk_reason(lang: Lang, body: Option<&serde_json::Value>, status: Option<&str>) -> String {
     let Some(body) = body else { return String::new() };
-    if body.get("code").and_then(|c| c.as_str()) == Some("not_found") {
-        return lang.t("work-err-not-found");
+    match (body.get("code").and_then(|c| c.as_str()), status) {
+        (Some("not_found"), _) => return lang.t("work-err-not-found"),
+        // The status doesn't allow it: say which status it is.
+        (Some("invalid_transition" | "complaint_final"), Some(status)) => {
+            return format!("{} {}", lang.t("work-bulk-is"), status_label(lang, status));
+        }
+        _ => {}
     }
     if let Some(detail) = body.get("detail").and_then(|d| d.as_str()) {
         return filters::message(lang, detail);
@@ -391,25 +396,30 @@ async fn bulk_submit(State(state): State<AppState>, page: PageActor, form: CsrfF
         }
         Err(e) => return Err(e.into()),
     };
-    let references: BTreeMap<Uuid, String> = service::scoped_select(actor)
+    // After the run: the status a refused row is in now.
+    let references: BTreeMap<Uuid, (String, String)> = service::scoped_select(actor)
         .filter(complaint::Column::Id.is_in(ids))
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|c| (c.id, c.reference_number))
+        .map(|c| (c.id, (c.reference_number, c.status)))
         .collect();
     let op_done = if form.get("op").trim() == "close" { "work-bulk-closed-one" } else { "work-bulk-assigned-one" };
     let mut rows: Vec<BulkRow> = result
         .results
         .iter()
         .map(|r| {
-            let reference = references.get(&r.id).cloned();
+            let found = references.get(&r.id);
             BulkRow {
                 // Only a row the reader sees links to its page.
-                id: reference.as_ref().map(|_| r.id),
-                reference: reference.unwrap_or_else(|| r.id.to_string()),
+                id: found.map(|_| r.id),
+                reference: found.map_or_else(|| r.id.to_string(), |(reference, _)| reference.clone()),
                 ok: r.ok,
-                message: if r.ok { lang.t(op_done) } else { bulk_reason(lang, r.error.as_ref()) },
+                message: if r.ok {
+                    lang.t(op_done)
+                } else {
+                    bulk_reason(lang, r.error.as_ref(), found.map(|(_, status)| status.as_str()))
+                },
             }
         })
         .collect();
