@@ -852,6 +852,7 @@ async fn a_source_user_sees_only_the_public_side_of_their_complaint_and_exports_
     let (status, html) = page(&client, &app, "/complaints/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&reference) && !html.contains("id=\"export-csv\""), "the list, without exports");
+    assert!(!html.contains("Test px_coordinator"), "no handler names in the source user's list");
     let exported = audit_event::Entity::find()
         .filter(audit_event::Column::Action.is_in(["complaints_exported", "actions_exported"]))
         .count(app.db())

@@ -144,6 +144,8 @@ struct ListPage {
     can_handle: bool,
     can_assign: bool,
     can_export: bool,
+    /// False for a source user: no assignee column or filter.
+    internal: bool,
     assignees: Vec<Opt>,
     flash: Option<Flash>,
     errors: Vec<String>,
@@ -205,7 +207,13 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
         Err(e) => return Err(e.into()),
     };
     let names = names_for(&state, lang, &results).await?;
-    let rows = results.iter().map(|c| row_of(lang, &names, c, at)).collect();
+    // A source user's list: their own complaints, without the handlers' names.
+    let internal = actor.role != Role::SourceUser;
+    let rows = results
+        .iter()
+        .map(|c| row_of(lang, &names, c, at))
+        .map(|r| if internal { r } else { Row { assignee: String::new(), ..r } })
+        .collect();
     let by_status = filters::status_counts(
         &state.db,
         &query,
@@ -282,7 +290,8 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
             } else {
                 vec![]
             },
-            can_export: actor.role != Role::SourceUser,
+            can_export: internal,
+            internal,
             can_assign,
             flash: filters::flash(lang, uri.query()),
             errors,
