@@ -174,6 +174,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let embedded = matches!(cli.command, Command::Demo);
     let mut config = load_config(&cli.global, embedded)?;
     config.his_simulator |= embedded; // the demo serves the HIS simulator
+    // The demo's links (survey, tracking, explanation requests) point at where it listens, unless
+    // a public address was configured.
+    if embedded
+        && config.notifications.public_base_url == crate::domains::notifications::config::DEFAULT_PUBLIC_BASE_URL
+    {
+        config.notifications.public_base_url = format!("http://{}", config.bind);
+    }
     let _guards = crate::telemetry::init(&config);
     let db = crate::db::connect(&config.database_url).await?;
     let auto_migrate = matches!(cli.command, Command::Demo | Command::Bench(_))

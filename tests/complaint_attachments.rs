@@ -626,7 +626,7 @@ async fn the_page_upload_needs_the_csrf_token() {
 
     let resp = page_post(&client, &url, &[Part::Text("csrf_token", &csrf), Part::File("file", "a.pdf", &pdf)]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&resp), format!("/complaints/{id}/#attachments"));
+    assert_eq!(location(&resp), format!("/complaints/{id}/?attachment_uploaded=1#attachments"));
     let row = complaint_attachment::Entity::find().one(app.db()).await.unwrap().expect("stored");
 
     // A refused file goes back with its reason.
@@ -662,7 +662,7 @@ async fn the_page_upload_needs_the_csrf_token() {
         [Part::Text("csrf_token", &csrf), Part::Text("is_evidence", "true"), Part::File("file", "proof.png", &png)];
     let resp = page_post(&client, &app.url(&format!("/actions/{action}/attachments/")), &parts).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&resp), format!("/actions/{action}/#attachments"));
+    assert_eq!(location(&resp), format!("/actions/{action}/?attachment_uploaded=1#attachments"));
     assert_eq!(px_action_attachment::Entity::find().count(app.db()).await.unwrap(), 1);
 
     // Another hospital's user can't post to it through the page either.

@@ -25,3 +25,4 @@ att-error-type = لا تُقبل إلا ملفات PDF وJPEG وPNG وHEIC وWor
 att-error-mismatch = محتوى الملف لا يطابق امتداده.
 att-error-limit = يوجد بالفعل 10 ملفات، وهو الحد الأقصى المسموح.
 att-error-invalid = تعذّر قبول الملف.
+att-uploaded = أُضيف الملف.

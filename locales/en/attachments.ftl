@@ -25,3 +25,4 @@ att-error-type = Only PDF, JPEG, PNG, HEIC and Word (DOCX) files are accepted.
 att-error-mismatch = The file's content does not match its extension.
 att-error-limit = There are already 10 files, the most allowed.
 att-error-invalid = The file could not be accepted.
+att-uploaded = The file was added.

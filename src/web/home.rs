@@ -214,6 +214,10 @@ async fn staff_by_type(state: &AppState, page: &PageActor) -> AppResult<Vec<(Str
 }
 
 pub async fn home(State(state): State<AppState>, page: PageActor) -> PageResult {
+    // Source users have no dashboard: their home is the list of the complaints they filed.
+    if page.actor.role == crate::auth::Role::SourceUser {
+        return Ok(axum::response::Redirect::to("/complaints/").into_response());
+    }
     page.actor.require(&state, Permission::ViewDashboard).await?;
     let chrome = Chrome::new(&state, &page, "/", "nav-home").await?;
     let lang = chrome.lang;

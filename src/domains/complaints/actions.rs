@@ -834,8 +834,8 @@ pub async fn assign(
     input: ActionAssignInput,
 ) -> AppResult<px_action::Model> {
     actor.require(state, Permission::HandleComplaints).await?;
-    let Some(user_id) = input.user_id else { return Err(invalid("user_id", "This field is required.")) };
     let current = visible(state, actor, id).await?;
+    let Some(user_id) = input.user_id else { return Err(invalid("user_id", "This field is required.")) };
     let refuse = |a: &px_action::Model| -> AppResult<()> {
         match ActionStatus::parse(&a.status) {
             Some(s) if s.is_final() => Err(AppError::Conflict("action_final", format!("The action is {}.", a.status))),

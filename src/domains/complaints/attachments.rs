@@ -1146,6 +1146,8 @@ pub struct AttachmentsPanel {
     pub accept: &'static str,
     /// The locale key of the refusal to show (from `?attachment_error=`), if any.
     pub error_key: Option<String>,
+    /// The page was reached right after a successful upload (`?attachment_uploaded=1`).
+    pub uploaded: bool,
 }
 
 impl AttachmentsPanel {
@@ -1157,6 +1159,7 @@ impl AttachmentsPanel {
             .find(|(k, _)| k == "attachment_error")
             .and_then(|(_, v)| Refusal::from_code(v))
             .map(|code| format!("att-error-{code}"));
+        self.uploaded = pairs.iter().any(|(k, v)| k == "attachment_uploaded" && v == "1");
         self
     }
 }
@@ -1205,13 +1208,14 @@ pub async fn panel(state: &AppState, actor: &Actor, kind: Subject, id: Uuid) -> 
         can_delete: actor.role.may(Permission::HandleComplaints),
         accept: ACCEPT,
         error_key: None,
+        uploaded: false,
     })
 }
 
 fn back(subject: Subject, id: Uuid, error: Option<&str>) -> Response {
     let target = match error {
         Some(code) => format!("{}/{id}/?attachment_error={code}#attachments", subject.page_prefix()),
-        None => format!("{}/{id}/#attachments", subject.page_prefix()),
+        None => format!("{}/{id}/?attachment_uploaded=1#attachments", subject.page_prefix()),
     };
     Redirect::to(&target).into_response()
 }
@@ -1550,6 +1554,7 @@ mod tests {
             full: false,
             accept: ACCEPT,
             error_key: None,
+            uploaded: false,
         };
         let panel = panel.with_error_from_query(Some("a=1&attachment_error=too_large"));
         assert_eq!(panel.error_key.as_deref(), Some("att-error-too_large"));
@@ -1603,6 +1608,7 @@ mod tests {
             full: false,
             accept: ACCEPT,
             error_key: None,
+            uploaded: false,
         }
         .with_error_from_query(Some("attachment_error=mismatch"));
         for lang in [crate::i18n::Lang::En, crate::i18n::Lang::Ar] {

@@ -382,7 +382,7 @@ impl Due {
     pub fn badge(self) -> &'static str {
         match self {
             Due::Overdue => "text-bg-danger",
-            Due::Soon => "text-bg-warning",
+            Due::Soon => "due-soon",
             Due::Later => "text-bg-success",
             Due::None => "text-bg-light border",
         }

@@ -599,6 +599,7 @@ fn work_query(q: &str) -> ListQuery {
     ListQuery::from_query("/complaints/my-work/", Some(q))
 }
 
+/// Soonest due first (overdue ones at the top); cases without a running deadline last.
 fn by_due(items: &mut [WorkItem]) {
     items.sort_by(|a, b| match (a.due_at, b.due_at) {
         (Some(x), Some(y)) => x.cmp(&y),
@@ -619,8 +620,9 @@ fn complaint_item(lang: Lang, c: complaint::Model, at: DateTime<Utc>) -> WorkIte
         status_badge: filters::complaint_badge(&c.status),
         severity_label: filters::label(lang, "work-severity", &c.severity),
         severity_badge: filters::severity_badge(&c.severity),
-        due_at: c.due_at,
-        due: filters::riyadh_opt(c.due_at),
+        // A case whose clock stopped (resolved, waiting for approval) has no deadline to show.
+        due_at: c.due_at.filter(|_| running),
+        due: if running { filters::riyadh_opt(c.due_at) } else { String::new() },
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
         reference: c.reference_number,
@@ -639,8 +641,9 @@ fn action_item(lang: Lang, a: px_action::Model, at: DateTime<Utc>) -> WorkItem {
         status_badge: filters::action_badge(&a.status),
         severity_label: filters::label(lang, "work-severity", &a.severity),
         severity_badge: filters::severity_badge(&a.severity),
-        due_at: a.due_at,
-        due: filters::riyadh_opt(a.due_at),
+        // A case whose clock stopped (resolved, waiting for approval) has no deadline to show.
+        due_at: a.due_at.filter(|_| running),
+        due: if running { filters::riyadh_opt(a.due_at) } else { String::new() },
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
         reference: a.reference_number,

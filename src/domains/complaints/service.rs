@@ -203,7 +203,7 @@ impl ComplaintView {
             external_reference: m.external_reference,
             parent_complaint_id: m.parent_complaint_id,
             patient_id: m.patient_id,
-            complainant_name: m.complainant_name,
+            complainant_name: if pii { m.complainant_name } else { mask(&m.complainant_name) },
             complainant_phone: if pii { m.complainant_phone } else { mask(&m.complainant_phone) },
             complainant_email: if pii { m.complainant_email } else { mask(&m.complainant_email) },
             complainant_relation: m.complainant_relation,
@@ -407,8 +407,10 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     }
     for (name, after) in [("received_from", true), ("received_to", false)] {
         if let Some(v) = query.filter(name) {
+            // A Riyadh calendar day, as the pages show times.
             let day = crate::domains::audit::service::parse_day(v)
-                .ok_or_else(|| invalid(name, "Enter a date as YYYY-MM-DD."))?;
+                .ok_or_else(|| invalid(name, "Enter a date as YYYY-MM-DD."))?
+                - chrono::Duration::hours(3);
             select = if after {
                 select.filter(C::ReceivedAt.gte(day))
             } else {
@@ -1145,13 +1147,13 @@ pub struct AssignInput {
 /// An open complaint moves to in_progress; the assignee is notified.
 pub async fn assign(state: &AppState, actor: &Actor, id: Uuid, input: AssignInput) -> AppResult<complaint::Model> {
     actor.require(state, Permission::HandleComplaints).await?;
+    let current = visible(state, actor, id).await?;
     let Some(user_id) = input.user_id else { return Err(invalid("user_id", "This field is required.")) };
     if !actor.role.may(Permission::AssignComplaints) && Some(user_id) != actor.user_id {
         return Err(AppError::Forbidden(
             "Only PX and hospital admins assign complaints to others; you may assign it to yourself.".into(),
         ));
     }
-    let current = visible(state, actor, id).await?;
     final_refused(&current)?;
     let note = input.note.as_deref().map(str::trim).unwrap_or_default().chars().take(2000).collect::<String>();
     let Some(assignee) = check_assignee(&state.db, current.hospital_id, user_id).await? else {
@@ -1237,8 +1239,8 @@ pub async fn assign_staff(
     input: AssignStaffInput,
 ) -> AppResult<complaint::Model> {
     actor.require(state, Permission::AssignComplaints).await?;
-    let Some(staff_id) = input.staff_id else { return Err(invalid("staff_id", "This field is required.")) };
     let current = visible(state, actor, id).await?;
+    let Some(staff_id) = input.staff_id else { return Err(invalid("staff_id", "This field is required.")) };
     final_refused(&current)?;
     let Some(member) = staff_of(&state.db, current.hospital_id, staff_id).await? else {
         return Err(invalid("staff_id", "Invalid pk - object does not exist."));

@@ -505,7 +505,12 @@ async fn sla_view(
                 let rule = default_source_rule(src).unwrap_or(SlaRule::hours(72));
                 SlaForm { source: src.as_str().into(), ..SlaForm::from_rule(&rule) }
             } else {
-                SlaForm::from_rule(&SlaRule::hours(24))
+                // A blank form that saves as it stands: the spec's medium × medium row.
+                SlaForm {
+                    severity: Severity::Medium.as_str().into(),
+                    priority: Priority::Medium.as_str().into(),
+                    ..SlaForm::from_rule(&default_grid_rule(Severity::Medium, Priority::Medium))
+                }
             };
             (form, FieldErrors::new())
         }

@@ -219,7 +219,7 @@ async fn complaint_case(
     let _turn = state.write_turn().await;
     let txn = state.db.begin().await?;
     let Some(c) = lock_complaint(&txn, id).await? else { return Ok(()) };
-    let work = sla::sla_work(&complaint_clock(&c), &timing, at);
+    let work = sla::sla_work(&complaint_clock(&c), timing, at);
     let mut row: complaint::ActiveModel = c.clone().into();
     let mut wake = false;
     let recipient = match c.assigned_to {
@@ -409,7 +409,7 @@ async fn action_case(
         select = select.lock_exclusive();
     }
     let Some(a) = select.one(&txn).await? else { return Ok(()) };
-    let work = sla::sla_work(&action_clock(&a), &timing, at);
+    let work = sla::sla_work(&action_clock(&a), timing, at);
     let mut row: px_action::ActiveModel = a.clone().into();
     let mut wake = false;
     let recipient = match a.assigned_to {

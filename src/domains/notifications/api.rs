@@ -79,7 +79,8 @@ impl MessageView {
             template_code: m.template_code,
             language: m.language,
             subject: m.subject,
-            body: m.body,
+            // PX admins operate the outbox (and open the links in the demo); others never see tokens.
+            body: if actor.role == crate::auth::Role::PxAdmin { m.body } else { hide_link_tokens(&m.body) },
             status: m.status,
             reason,
             suppression_reason: m.suppression_reason,
@@ -486,4 +487,34 @@ pub async fn opt_outs_delete(
 ) -> AppResult<StatusCode> {
     delete_opt_out(&state, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Single-use links (explanation requests) are credentials of their recipient: whoever reads the
+/// outbox sees the message with the link's token cut out.
+pub fn hide_link_tokens(body: &str) -> String {
+    const SECRET_PATHS: [&str; 2] = ["/complaints/explanations/respond/", "/complaints/explanations/manager/"];
+    let mut out = body.to_owned();
+    for marker in SECRET_PATHS {
+        let mut from = 0;
+        while let Some(found) = out[from..].find(marker) {
+            let start = from + found + marker.len();
+            let end = out[start..].find(|c: char| c == '/' || c.is_whitespace()).map_or(out.len(), |n| start + n);
+            out.replace_range(start..end, "…");
+            from = start + "…".len();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod link_tests {
+    #[test]
+    fn explanation_link_tokens_are_cut_out() {
+        let body = "اشرح هنا: http://x/complaints/explanations/respond/AbC123_-/ ثم http://x/complaints/explanations/manager/zz9";
+        assert_eq!(
+            super::hide_link_tokens(body),
+            "اشرح هنا: http://x/complaints/explanations/respond/…/ ثم http://x/complaints/explanations/manager/…"
+        );
+        assert_eq!(super::hide_link_tokens("no link"), "no link");
+    }
 }

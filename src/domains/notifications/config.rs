@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 
+/// Where links in messages point unless `PX360_NOTIFICATIONS__PUBLIC_BASE_URL` says otherwise.
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8000";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationsConfig {
@@ -66,7 +69,7 @@ impl Default for NotificationsConfig {
             smtp_password: Secret::default(),
             smtp_security: "starttls".into(),
             email_from: "PX360 <no-reply@localhost>".into(),
-            public_base_url: "http://127.0.0.1:8000".into(),
+            public_base_url: DEFAULT_PUBLIC_BASE_URL.into(),
             provider_timeout_seconds: 10,
         }
     }
