@@ -543,6 +543,29 @@ async fn a_px_action_is_created_worked_submitted_approved_and_closed_from_its_pa
     let path = format!("/actions/{}/", action.id);
     let status_path = format!("/actions/{}/status/", action.id);
 
+    // The edit form: a blank title is named and changes nothing; a new title and priority are saved.
+    let edit_path = format!("/actions/{}/edit/", action.id);
+    let resp = post_form(&admin, &app, &edit_path, &[("csrf_token", admin_csrf.as_str()), ("title", "")]).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = post_form(
+        &admin,
+        &app,
+        &edit_path,
+        &[
+            ("csrf_token", admin_csrf.as_str()),
+            ("title", "Shorten the triage wait at night"),
+            ("description", "تقليل وقت الانتظار في الفرز"),
+            ("severity", "high"),
+            ("priority", "medium"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), format!("/actions/{}/?flash=updated#details", action.id));
+    let edited = px_action::Entity::find_by_id(action.id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!((edited.title.as_str(), edited.priority.as_str()), ("Shorten the triage wait at night", "medium"));
+    let action = edited;
+
     // The list's filters: assigned to the coordinator, not overdue.
     let (coord, coord_csrf) = app.login_page_session(&email(Role::PxCoordinator)).await;
     let (_, html) = page(&coord, &app, "/actions/?assigned_to=me").await;

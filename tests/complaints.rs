@@ -633,3 +633,50 @@ async fn actions_are_created_automatically_once_per_source() {
     let n = px_action::Entity::find().filter(px_action::Column::SourceId.eq(source)).count(app.db()).await.unwrap();
     assert_eq!(n, 1);
 }
+
+/// An action's fields are edited through the API; severity/priority recompute the due date from
+/// its creation; bad values are named; a closed action is not edited.
+#[tokio::test]
+async fn an_action_is_edited_and_its_due_date_follows_its_severity() {
+    let app = TestApp::spawn().await;
+    let pxc = app.token(&email(Role::PxCoordinator)).await;
+    let manager = app.token(&email(Role::DepartmentManager)).await;
+    let (status, action) = json(
+        app.post(
+            "/api/actions/",
+            &manager,
+            &json!({"title": "Night triage rota", "priority": "low", "requires_approval": false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "only approvers skip approval: {action}");
+    assert_fields(&action, &["requires_approval"]);
+    let (status, action) =
+        json(app.post("/api/actions/", &pxc, &json!({"title": "Night triage rota", "priority": "low"})).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    let id = action["id"].as_str().unwrap();
+    let created = ts(&action["created_at"]);
+    assert_eq!(ts(&action["due_at"]) - created, Duration::hours(336), "low priority: 14 days");
+
+    let path = format!("/api/actions/{id}/");
+    let (status, body) = json(app.patch(&path, &pxc, &json!({"severity": "extreme", "title": ""})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_fields(&body, &["severity", "title"]);
+    let (status, body) =
+        json(app.patch(&path, &pxc, &json!({"priority": "high", "title": "Night triage nurse on every shift"})).await)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["title"], "Night triage nurse on every shift");
+    assert_eq!(ts(&body["due_at"]) - created, Duration::hours(72), "high priority: 72 h from creation");
+    let b = app.token(ADMIN_B).await;
+    assert_eq!(app.patch(&path, &b, &json!({"title": "x"})).await.status(), StatusCode::NOT_FOUND);
+
+    let ha = app.token(&email(Role::HospitalAdmin)).await;
+    let (status, _) =
+        json(app.post(&format!("{path}status/"), &ha, &json!({"status": "cancelled", "reason": "duplicate"})).await)
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = json(app.patch(&path, &pxc, &json!({"title": "Too late"})).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}

@@ -288,3 +288,5 @@ work-explanation-submitted = تم الرد
 work-explanation-escalated = صُعّدت إلى المدير
 work-explanation-manager_responded = ردّ المدير
 work-explanation-closed = مغلقة
+work-action-edit = تعديل هذا الإجراء
+work-save = حفظ التغييرات

@@ -276,3 +276,5 @@ work-explanation-submitted = Answered
 work-explanation-escalated = Escalated to the manager
 work-explanation-manager_responded = Manager answered
 work-explanation-closed = Closed
+work-action-edit = Edit this action
+work-save = Save changes

@@ -45,6 +45,7 @@ pub fn page_routes() -> Router<AppState> {
         .route("/actions/{id}/take/", post(take_submit))
         .route("/actions/{id}/status/", post(status_submit))
         .route("/actions/{id}/notes/", post(note_submit))
+        .route("/actions/{id}/edit/", post(edit_submit))
 }
 
 pub fn status_label(lang: Lang, status: &str) -> String {
@@ -488,6 +489,8 @@ struct DetailPage {
     can_take: bool,
     is_final: bool,
     assignees: Vec<Opt>,
+    /// The edit form's department choices (empty when the action can't be edited).
+    departments: Vec<Opt>,
     moves: Vec<Move>,
     flash: Option<Flash>,
     /// Always empty here (the shared flash partial shows it).
@@ -510,7 +513,7 @@ impl DetailPage {
         let shown = match self.err_form.as_str() {
             "" => true,
             "note" => self.can_handle,
-            "assign" => self.can_handle && !self.is_final,
+            "assign" | "edit" => self.can_handle && !self.is_final,
             f => self.moves.iter().any(|m| m.form == f),
         };
         if shown { vec![] } else { self.err.general.iter().chain(self.err.fields.values()).cloned().collect() }
@@ -639,6 +642,11 @@ pub(super) async fn detail_view(
         } else {
             vec![]
         },
+        departments: if can_handle && !is_final {
+            filters::department_options(&state.db, lang, actor, Some(m.hospital_id), m.department_id).await?
+        } else {
+            vec![]
+        },
         moves,
         flash: filters::flash(lang, query),
         a: ActionView::from(m),
@@ -719,6 +727,40 @@ async fn status_submit(
         "status",
     )
     .await
+}
+
+async fn edit_submit(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(id): Path<String>,
+    form: CsrfForm,
+) -> PageResult {
+    let id = path_id(&id, "action")?;
+    let result = async {
+        let department_id = match form.get("department_id") {
+            d if d.is_empty() => None,
+            d => Some(
+                Uuid::parse_str(&d)
+                    .map_err(|_| crate::error::invalid("department_id", "Invalid pk - object does not exist."))?,
+            ),
+        };
+        let before = actions::visible(&state, &page.actor, id).await?;
+        let patch = actions::ActionPatch {
+            title: Some(form.get("title")),
+            description: Some(form.get("description")),
+            category: Some(form.get("category")),
+            severity: opt(form.get("severity")),
+            priority: opt(form.get("priority")),
+            department_id,
+        };
+        let after = actions::update(&state, &page.actor, id, patch).await?;
+        Ok(after.updated_at != before.updated_at)
+    }
+    .await;
+    let flash = if matches!(result, Ok(false)) { "unchanged" } else { "updated" };
+    let fields = ["title", "description", "category", "severity", "priority", "department_id"];
+    filters::after(&state, &page, Detail::Action, id, "edit", &fields, &form, result.map(|_| ()), flash, "details")
+        .await
 }
 
 async fn note_submit(

@@ -820,6 +820,130 @@ pub async fn transition(
     Ok(saved)
 }
 
+/// What a handler may change on an action that is not final. A severity or priority change
+/// recomputes the due date from the creation time while the clock runs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub severity: Option<String>,
+    pub priority: Option<String>,
+}
+
+/// Edits an action (handlers); nothing is written when nothing changes.
+pub async fn update(state: &AppState, actor: &Actor, id: Uuid, patch: ActionPatch) -> AppResult<px_action::Model> {
+    actor.require(state, Permission::HandleComplaints).await?;
+    let current = visible(state, actor, id).await?;
+    if ActionStatus::parse(&current.status).is_some_and(|s| s.is_final()) {
+        return Err(AppError::Conflict("action_final", format!("The action is {}.", current.status)));
+    }
+    let mut errors = FieldErrors::new();
+    let mut changes = serde_json::Map::new();
+    let mut row: px_action::ActiveModel = current.clone().into();
+    if let Some(t) = patch.title.as_deref() {
+        let t = validate::required(&mut errors, "title", Some(t), 300);
+        if !t.is_empty() && t != current.title {
+            changes.insert("title".into(), serde_json::json!(true));
+            row.title = Set(t);
+        }
+    }
+    if let Some(d) = patch.description.as_deref() {
+        let d = validate::optional(&mut errors, "description", Some(d), 5000);
+        if d != current.description {
+            changes.insert("description".into(), serde_json::json!(true));
+            row.description = Set(d);
+        }
+    }
+    if let Some(c) = patch.category.as_deref() {
+        let c = validate::optional(&mut errors, "category", Some(c), 50);
+        if c != current.category {
+            changes.insert("category".into(), serde_json::json!(c));
+            row.category = Set(c);
+        }
+    }
+    if patch.department_id.is_some() {
+        crate::domains::organizations::service::check_department(
+            &state.db,
+            &mut errors,
+            "department_id",
+            current.hospital_id,
+            patch.department_id,
+        )
+        .await?;
+    }
+    let parse_sev = |v: &str, errors: &mut FieldErrors| {
+        Severity::parse(v.trim()).or_else(|| {
+            errors.add("severity", format!("\"{v}\" is not a valid choice."));
+            None
+        })
+    };
+    let parse_pri = |v: &str, errors: &mut FieldErrors| {
+        Priority::parse(v.trim()).or_else(|| {
+            errors.add("priority", format!("\"{v}\" is not a valid choice."));
+            None
+        })
+    };
+    let severity = match patch.severity.as_deref() {
+        Some(v) => parse_sev(v, &mut errors),
+        None => None,
+    };
+    let priority = match patch.priority.as_deref() {
+        Some(v) => parse_pri(v, &mut errors),
+        None => None,
+    };
+    errors.into_result()?;
+    if let Some(d) = patch.department_id
+        && Some(d) != current.department_id
+    {
+        changes.insert("department_id".into(), serde_json::json!(d));
+        row.department_id = Set(Some(d));
+    }
+    let severity = severity.unwrap_or_else(|| Severity::parse(&current.severity).unwrap_or(Severity::Medium));
+    let priority = priority.unwrap_or_else(|| Priority::parse(&current.priority).unwrap_or(Priority::Medium));
+    let sla_changed = severity.as_str() != current.severity || priority.as_str() != current.priority;
+    if sla_changed {
+        changes.insert("severity".into(), serde_json::json!(severity.as_str()));
+        changes.insert("priority".into(), serde_json::json!(priority.as_str()));
+        row.severity = Set(severity.as_str().to_owned());
+        row.priority = Set(priority.as_str().to_owned());
+        if ActionStatus::parse(&current.status).is_some_and(|s| s.sla_running()) {
+            let ctx = sla_context(&state.db, current.hospital_id, AppliesTo::Action).await?;
+            let (rule, times) = action_times(&ctx.configs, severity, priority, current.created_at, &ctx.calendar);
+            row.clock_mode = Set(rule.clock_mode.as_str().to_owned());
+            row.due_at = Set(Some(times.due_at));
+            row.reminder_at = Set(times.first_reminder_at);
+            row.is_overdue = Set(sla::is_overdue(true, Some(times.due_at), now()));
+            changes.insert("due_at".into(), serde_json::json!(times.due_at));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    row.updated_at = Set(now());
+    let txn = state.db.begin().await?;
+    let locked = lock(&txn, id).await?;
+    if locked.status != current.status {
+        return Err(AppError::Conflict(
+            "action_changed",
+            "The action changed while you were editing it; reload it and try again.".into(),
+        ));
+    }
+    let saved = row.update(&txn).await?;
+    let details = serde_json::Value::Object(changes);
+    add_log(&txn, &saved, actor.user_id, "note", None, None, "", serde_json::json!({"edited": details})).await?;
+    record(
+        &txn,
+        actor,
+        Entry::new("action_updated", "px_action", saved.id).hospital(Some(saved.hospital_id)).details(details),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionAssignInput {

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::actions::{
-    self, ActionAssignInput, ActionInput, ActionNoteInput, ActionTransitionInput, ActionView, LogView,
+    self, ActionAssignInput, ActionInput, ActionNoteInput, ActionPatch, ActionTransitionInput, ActionView, LogView,
 };
 use super::service::{
     self, AssignInput, AssignStaffInput, ComplaintInput, ComplaintPatch, ComplaintView, NoteInput, Origin,
@@ -365,6 +365,21 @@ pub async fn actions_get(
     Ok(Json(actions::visible(&state, &actor, id).await?.into()))
 }
 
+/// Changes an action's title, description, department, category, severity or priority (handlers;
+/// not once it is closed or cancelled). Severity and priority recompute the due date.
+#[utoipa::path(patch, path = "/api/actions/{id}/", tag = "PX Actions", params(("id" = Uuid, Path)),
+    request_body = ActionPatch,
+    responses((status = 200, body = ActionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn actions_update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    IdPath(id): IdPath,
+    ApiJson(patch): ApiJson<ActionPatch>,
+) -> AppResult<Json<ActionView>> {
+    Ok(Json(actions::update(&state, &actor, id, patch).await?.into()))
+}
+
 /// Assigns the action to a handler of its hospital.
 #[utoipa::path(post, path = "/api/actions/{id}/assign/", tag = "PX Actions", params(("id" = Uuid, Path)),
     request_body = ActionAssignInput,
@@ -433,7 +448,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complaint_actions))
         .routes(routes!(create_action))
         .routes(routes!(actions_list, actions_create))
-        .routes(routes!(actions_get))
+        .routes(routes!(actions_get, actions_update))
         .routes(routes!(actions_assign))
         .routes(routes!(actions_transition))
         .routes(routes!(actions_logs, actions_note))
