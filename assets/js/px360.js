@@ -23,6 +23,13 @@
       });
     });
 
+    // <button data-confirm="Close 3 complaints?">: ask before this button submits its form.
+    each(root, 'button[data-confirm]', function (button) {
+      button.addEventListener('click', function (e) {
+        if (!window.confirm(button.dataset.confirm)) { e.preventDefault(); }
+      });
+    });
+
     // <canvas data-chart='{"type":"bar",...}'>: a Chart.js config as JSON.
     each(root, 'canvas[data-chart]', function (canvas) {
       if (!window.Chart) return;

@@ -290,3 +290,4 @@ work-explanation-manager_responded = ردّ المدير
 work-explanation-closed = مغلقة
 work-action-edit = تعديل هذا الإجراء
 work-save = حفظ التغييرات
+work-bulk-close-confirm = إغلاق الشكاوى المختارة؟ لا تُغلق إلا الشكاوى المحلولة، وتبقى الأخرى كما هي.

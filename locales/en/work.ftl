@@ -278,3 +278,4 @@ work-explanation-manager_responded = Manager answered
 work-explanation-closed = Closed
 work-action-edit = Edit this action
 work-save = Save changes
+work-bulk-close-confirm = Close the chosen complaints? Only resolved ones can be closed; the others are left as they are.

@@ -156,9 +156,38 @@ fn choices(lang: Lang, values: &[&str], label: fn(Lang, &str) -> String) -> Vec<
     values.iter().map(|v| ((*v).to_owned(), label(lang, v))).collect()
 }
 
-/// Field errors as "label: message" lines for the alert at the top of a form.
-fn error_lines(errors: &FieldErrors) -> Vec<String> {
-    errors.0.iter().flat_map(|(f, ms)| ms.iter().map(move |m| format!("{f}: {m}"))).collect()
+/// The service's fixed messages in the reader's language (others are shown as they are).
+const MESSAGES: &[(&str, &str)] = &[
+    ("This field is required.", "sla-err-required"),
+    ("This field is required when no source is given.", "sla-err-grid-needs-both"),
+    ("This hospital already has an SLA row for this source.", "sla-err-duplicate"),
+    ("Invalid pk - object does not exist.", "sla-err-unknown"),
+    ("The closing time must be after the opening time.", "sla-err-closes"),
+    ("The last day must be on or after the first day.", "sla-err-ends-on"),
+    ("At least one day of the week must be a working day.", "sla-err-weekend"),
+    ("Enter a time as HH:MM (00:00–23:59).", "sla-err-time"),
+    ("Date has wrong format. Use YYYY-MM-DD.", "sla-err-date"),
+    ("Enter a date and time: RFC 3339, or YYYY-MM-DDTHH:MM in Riyadh time.", "sla-err-datetime"),
+];
+
+/// Field errors as "label: message" lines for the alert at the top of a form, in the reader's
+/// language where the field and the message are known.
+fn error_lines(lang: Lang, errors: &FieldErrors) -> Vec<String> {
+    errors
+        .0
+        .iter()
+        .flat_map(|(f, ms)| {
+            let key = format!("sla-field-{f}");
+            let label = match lang.t(&key) {
+                l if l == key || l.is_empty() => f.clone(),
+                l => l,
+            };
+            ms.iter().map(move |m| {
+                let message = MESSAGES.iter().find(|(en, _)| en == m).map_or_else(|| m.clone(), |(_, k)| lang.t(k));
+                format!("{label}: {message}")
+            })
+        })
+        .collect()
 }
 
 fn redirect(path: &str, hospital_id: Uuid) -> PageResult {
@@ -538,12 +567,12 @@ async fn sla_view(
         };
         match sla_admin::preview(state, &page.actor, &q).await {
             Ok(p) => preview_result = Some(preview_result_of(lang, &p)),
-            Err(AppError::Validation(e)) => preview_errors = error_lines(&e),
+            Err(AppError::Validation(e)) => preview_errors = error_lines(lang, &e),
             Err(e) => return Err(e.into()),
         }
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let error_lines = error_lines(&errors);
+    let error_lines = error_lines(lang, &errors);
     render(
         status,
         &SlaPage {
@@ -955,7 +984,7 @@ async fn escalation_view(
     };
     let form_title = lang.t(if form.id.is_some() { "sla-edit-rule" } else { "sla-new-rule" });
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let error_lines = error_lines(&errors);
+    let error_lines = error_lines(lang, &errors);
     render(
         status,
         &EscalationPage {
@@ -1195,8 +1224,8 @@ async fn calendar_view(
             holiday_errors = e;
         }
     }
-    let mut error_lines = self::error_lines(&week_errors);
-    error_lines.extend(self::error_lines(&holiday_errors));
+    let mut error_lines = self::error_lines(lang, &week_errors);
+    error_lines.extend(self::error_lines(lang, &holiday_errors));
     let status = if error_lines.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     render(
         status,

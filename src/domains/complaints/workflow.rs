@@ -511,6 +511,16 @@ pub fn new_reference_number(prefix: RefPrefix, now: DateTime<Utc>) -> String {
 /// Reads a reference typed by a person: case and surrounding spaces do not matter, and the
 /// suffix's look-alikes are read as Crockford does (O → 0, I and L → 1). Gives the canonical form.
 pub fn parse_reference(input: &str) -> Option<(RefPrefix, NaiveDate, String)> {
+    // Typed without its dashes or with spaces (`cmp20261204f7xapp`, `CMP 20261204 F7XAPP`): the
+    // parts have fixed lengths (3, 8, 6), so they are put back.
+    let compact: String = input.trim().chars().filter(|c| !matches!(c, '-' | ' ' | '\u{2010}'..='\u{2015}')).collect();
+    let spaced;
+    let input = if compact.len() == 17 && compact.is_ascii() {
+        spaced = format!("{}-{}-{}", &compact[..3], &compact[3..11], &compact[11..]);
+        spaced.as_str()
+    } else {
+        input
+    };
     let mut parts = input.trim().split('-');
     let (prefix, date, suffix) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -875,6 +885,11 @@ mod tests {
             ("  cmp-20261128-abc123 ", Some("CMP-20261128-ABC123")),
             ("CMP-20261128-OIL0il", Some("CMP-20261128-011011")),
             ("act-20260101-zzzzzz", Some("ACT-20260101-ZZZZZZ")),
+            // Without its dashes, with spaces, or with typographic dashes.
+            ("cmp20261128abc123", Some("CMP-20261128-ABC123")),
+            ("CMP 20261128 ABC123", Some("CMP-20261128-ABC123")),
+            ("CMP\u{2013}20261128\u{2013}ABC123", Some("CMP-20261128-ABC123")),
+            ("cmp2026112abc1234", None),   // 17 characters, but not a date
             ("CMP-20261128-ABCU23", None), // U is not in the alphabet
             ("CMP-20261128-ABC12", None),  // too short
             ("CMP-20261128-ABC1234", None),
