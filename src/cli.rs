@@ -64,6 +64,12 @@ pub enum Bench {
         #[arg(long, default_value_t = 64)]
         concurrency: u32,
     },
+    /// The complaint SLA check on --complaints open complaints (inserted into a BENCH-SLA
+    /// hospital of the configured database: use a scratch one).
+    Sla {
+        #[arg(long, default_value_t = 10_000)]
+        complaints: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -211,6 +217,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(admin) => return crate::seed::admin::run(&state, admin).await,
         Command::Bench(Bench::Jobs { jobs, workers, concurrency }) => {
             let result = crate::bench::jobs(&state, jobs, workers, concurrency).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        }
+        Command::Bench(Bench::Sla { complaints }) => {
+            let result = crate::bench_sla::sla(&state, complaints).await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
         }
     }

@@ -680,3 +680,20 @@ async fn an_action_is_edited_and_its_due_date_follows_its_severity() {
     let (status, _) = json(app.patch(&path, &pxc, &json!({"title": "Too late"})).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+/// `px360 bench sla` fills a hospital with open complaints and runs the check until it is quiet:
+/// every overdue complaint climbs the three levels, one per run, and the last run does nothing.
+#[tokio::test]
+async fn the_sla_bench_runs_the_check_until_nothing_is_left() {
+    let app = TestApp::spawn().await;
+    let result = px360::bench_sla::sla(&app.state, 40).await.unwrap();
+    assert_eq!(result.complaints, 40);
+    let runs = &result.runs;
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    let overdue = runs[0].overdue_flagged;
+    assert!(overdue > 0 && runs[0].escalations == overdue, "{runs:?}");
+    assert!(runs[1].escalations > 0 && runs[2].escalations > 0, "{runs:?}");
+    assert_eq!(runs[3].escalations + runs[3].reminders + runs[3].overdue_flagged, 0);
+    let levels = sla_escalation::Entity::find().count(app.db()).await.unwrap();
+    assert_eq!(levels, runs.iter().map(|r| r.escalations).sum::<u64>());
+}
