@@ -31,6 +31,22 @@ impl FieldErrors {
     pub fn into_result(self) -> AppResult<()> {
         if self.is_empty() { Ok(()) } else { Err(AppError::Validation(self)) }
     }
+    /// The value of `result`, or `None` with a validation error's fields added here (so every
+    /// bad field is reported at once); any other error is returned.
+    pub fn collect<T>(&mut self, result: AppResult<T>) -> AppResult<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(AppError::Validation(e)) => {
+                for (field, messages) in e.0 {
+                    for m in messages {
+                        self.add(&field, m);
+                    }
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -79,3 +79,9 @@ impl Lang {
         }
     }
 }
+
+/// A time as the pages and messages show it: Riyadh wall-clock time (UTC+3 all year),
+/// `YYYY-MM-DD HH:MM`.
+pub fn riyadh_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&crate::jobs::scheduler::riyadh()).format("%Y-%m-%d %H:%M").to_string()
+}

@@ -11,4 +11,4 @@ pub mod validate;
 
 pub use json::ApiJson;
 pub use pagination::{ListParams, Page};
-pub use path::IdPath;
+pub use path::{IdPath, parse_id};

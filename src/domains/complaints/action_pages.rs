@@ -20,7 +20,7 @@ use super::actions::{
 use super::attachments::{self, AttachmentsPanel, Subject};
 use super::filters::{self, Detail, Due, Flash, FormErrors, Names, Opt, Refused, opt, opt_uuid};
 use super::model::{complaint, px_action};
-use super::pages::{file_date, path_id, safe_next};
+use super::pages::{file_date, safe_next};
 use super::sla::{Priority, Severity};
 use super::workflow::{self, ActionStatus};
 use crate::app::AppState;
@@ -29,6 +29,7 @@ use crate::domains::audit::service::{Entry, record};
 use crate::domains::organizations::service::now;
 use crate::error::{AppError, AppResult};
 use crate::http::export::{self, Format, Table};
+use crate::http::parse_id;
 use crate::i18n::Lang;
 use crate::web::{Chrome, PageResult, render};
 
@@ -139,7 +140,7 @@ fn row_of(lang: Lang, names: &Names, a: &ActionView, at: DateTime<Utc>) -> Row {
         hospital: names.hospital(a.hospital_id),
         department: names.department(a.department_id),
         assignee: names.user(a.assigned_to),
-        created: filters::riyadh(a.created_at),
+        created: crate::i18n::riyadh_time(a.created_at),
         due: filters::riyadh_opt(a.due_at),
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
@@ -281,7 +282,7 @@ async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: F
                 a.title.clone(),
                 a.description.clone(),
                 names.user(a.assigned_to),
-                filters::riyadh(a.created_at),
+                crate::i18n::riyadh_time(a.created_at),
                 filters::riyadh_opt(a.due_at),
                 lang.t(if overdue { "yes" } else { "no" }),
                 a.escalation_level.to_string(),
@@ -613,7 +614,7 @@ pub(super) async fn detail_view(
         hospital: names.hospital(m.hospital_id),
         department: names.department(m.department_id),
         assignee: names.user(m.assigned_to),
-        created: filters::riyadh(m.created_at),
+        created: crate::i18n::riyadh_time(m.created_at),
         due: filters::riyadh_opt(m.due_at),
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
@@ -625,7 +626,7 @@ pub(super) async fn detail_view(
         logs: log_rows
             .iter()
             .map(|l| LogRow {
-                when: filters::riyadh(l.created_at),
+                when: crate::i18n::riyadh_time(l.created_at),
                 who: l.created_by.map(|b| names.user(Some(b))).unwrap_or_else(|| lang.t("work-system")),
                 kind: filters::label(lang, "work-log", &l.log_type),
                 from: l.old_status.as_deref().map(|s| status_label(lang, s)).unwrap_or_default(),
@@ -665,7 +666,7 @@ async fn detail_page(
     Path(id): Path<String>,
     uri: OriginalUri,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     detail_view(&state, &page, id, uri.query(), None).await
 }
 
@@ -675,7 +676,7 @@ async fn assign_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     let input = ActionAssignInput { user_id: opt_uuid(&form.get("user_id")) };
     let result = actions::assign(&state, &page.actor, id, input).await.map(|_| ());
     filters::after(&state, &page, Detail::Action, id, "assign", &["user_id"], &form, result, "assigned", "assign").await
@@ -687,7 +688,7 @@ async fn take_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     let input = ActionAssignInput { user_id: page.actor.user_id };
     let result = actions::assign(&state, &page.actor, id, input).await.map(|_| ());
     let next = form.get("next");
@@ -705,7 +706,7 @@ async fn status_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     let to = form.get("status");
     let form_name = format!("status-{to}");
     let input = ActionTransitionInput {
@@ -735,7 +736,7 @@ async fn edit_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     let result = async {
         let department_id = match form.get("department_id") {
             d if d.is_empty() => None,
@@ -769,7 +770,7 @@ async fn note_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "action")?;
+    let id = parse_id(&id, "action")?;
     let input = ActionNoteInput { message: opt(form.get("message")) };
     let result = actions::add_note(&state, &page.actor, id, input).await.map(|_| ());
     filters::after(&state, &page, Detail::Action, id, "note", &["message"], &form, result, "note_added", "logs").await

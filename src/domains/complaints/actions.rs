@@ -531,18 +531,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ActionInput) -> AppR
     actor.require(state, Permission::HandleComplaints).await?;
     let db = &state.db;
     let mut errors = FieldErrors::new();
-    let hospital_id = match hospital_for_write(db, actor, input.hospital_id).await {
-        Ok(h) => Some(h),
-        Err(AppError::Validation(e)) => {
-            for (field, messages) in e.0 {
-                for m in messages {
-                    errors.add(&field, m);
-                }
-            }
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    let hospital_id = errors.collect(hospital_for_write(db, actor, input.hospital_id).await)?;
     let title = validate::required(&mut errors, "title", input.title.as_deref(), 300);
     let description = validate::optional(&mut errors, "description", input.description.as_deref(), 5000);
     let category = validate::optional(&mut errors, "category", input.category.as_deref(), 50);
@@ -1045,14 +1034,10 @@ pub async fn add_note(
 
 pub fn action_vars(config: &crate::config::Config, a: &px_action::Model) -> std::collections::BTreeMap<String, String> {
     let base = config.notifications.public_base_url.trim_end_matches('/');
-    let riyadh = super::calendar::riyadh();
     let mut vars = std::collections::BTreeMap::new();
     vars.insert("reference".into(), a.reference_number.clone());
     vars.insert("title".into(), a.title.clone());
-    vars.insert(
-        "due_at".into(),
-        a.due_at.map(|d| d.with_timezone(&riyadh).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into()),
-    );
+    vars.insert("due_at".into(), a.due_at.map(crate::i18n::riyadh_time).unwrap_or_else(|| "—".into()));
     vars.insert("url".into(), format!("{base}/actions/{}/", a.id));
     vars.insert("level".into(), a.escalation_level.to_string());
     vars

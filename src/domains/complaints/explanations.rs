@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::filters::staff_name;
 use super::model::{complaint, complaint_explanation};
 use super::service::{add_update, complaint_vars, department_manager, visible};
 use crate::app::AppState;
@@ -29,7 +30,8 @@ use crate::domains::organizations::model::staff;
 use crate::domains::organizations::service::now;
 use crate::error::{AppError, AppResult, FieldErrors, invalid, not_found};
 use crate::http::openapi::ErrorBody;
-use crate::http::{ApiJson, IdPath, validate};
+use crate::http::{ApiJson, IdPath, parse_id, validate};
+use crate::i18n::Lang;
 use crate::web::public::PublicChrome;
 use crate::web::{PageResult, render};
 
@@ -104,10 +106,6 @@ fn link(state: &AppState, path: &str, token: &str) -> String {
         "{}/complaints/explanations/{path}/{token}/",
         state.config.notifications.public_base_url.trim_end_matches('/')
     )
-}
-
-fn staff_name(s: &staff::Model) -> String {
-    format!("{} {}", s.first_name_en, s.last_name_en).trim().to_owned()
 }
 
 /// Asks a staff member for an explanation. Returns the request and, this once, its link.
@@ -205,7 +203,7 @@ pub async fn request(
         "explanation_requested",
         None,
         None,
-        &staff_name(&member),
+        &staff_name(Lang::En, &member),
         false,
         serde_json::json!({"explanation_id": saved.id, "staff_id": member.id, "due_at": saved.due_at}),
     )
@@ -221,9 +219,8 @@ pub async fn request(
     let url = link(state, "respond", &token);
     let mut vars = complaint_vars(&state.config, &c);
     vars.insert("link".into(), url.clone());
-    vars.insert("staff_name".into(), staff_name(&member));
-    let riyadh = super::calendar::riyadh();
-    vars.insert("due_at".into(), saved.due_at.with_timezone(&riyadh).format("%Y-%m-%d %H:%M").to_string());
+    vars.insert("staff_name".into(), staff_name(Lang::En, &member));
+    vars.insert("due_at".into(), crate::i18n::riyadh_time(saved.due_at));
     let mut woke = false;
     let staff_user = match member.user_id {
         Some(u) => crate::domains::accounts::model::user::Entity::find_by_id(u).one(&txn).await?,
@@ -311,7 +308,7 @@ pub async fn escalate_due(state: &AppState, at: DateTime<Utc>) -> anyhow::Result
         if let Some(m) = &manager {
             let mut vars = complaint_vars(&state.config, &c);
             vars.insert("link".into(), link(state, "manager", &token));
-            vars.insert("staff_name".into(), member.as_ref().map(staff_name).unwrap_or_default());
+            vars.insert("staff_name".into(), member.as_ref().map(|m| staff_name(Lang::En, m)).unwrap_or_default());
             woke = super::notify::user(&txn, &state.config, m, c.hospital_id, "explanation_escalated", &vars).await?;
         }
         txn.commit().await?;
@@ -476,8 +473,8 @@ pub async fn api_close(
     ApiActor(actor): ApiActor,
     Path((id, explanation_id)): Path<(String, String)>,
 ) -> AppResult<Json<ExplanationView>> {
-    let id = Uuid::parse_str(&id).map_err(|_| not_found("complaint"))?;
-    let explanation_id = Uuid::parse_str(&explanation_id).map_err(|_| not_found("explanation"))?;
+    let id = parse_id(&id, "complaint")?;
+    let explanation_id = parse_id(&explanation_id, "explanation")?;
     Ok(Json(close(&state, &actor, id, explanation_id).await?.into()))
 }
 
@@ -495,7 +492,7 @@ pub async fn page_request(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = Uuid::parse_str(&id).map_err(|_| not_found("complaint"))?;
+    let id = parse_id(&id, "complaint")?;
     let input =
         ExplanationInput { staff_id: Uuid::parse_str(&form.get("staff_id")).ok(), message: Some(form.get("message")) };
     let flag = match request(&state, &page.actor, id, input).await {
@@ -532,12 +529,11 @@ struct RespondView {
 
 async fn respond_view(state: &AppState, e: &complaint_explanation::Model) -> AppResult<Option<RespondView>> {
     let Some(c) = complaint::Entity::find_by_id(e.complaint_id).one(&state.db).await? else { return Ok(None) };
-    let riyadh = super::calendar::riyadh();
     Ok(Some(RespondView {
         reference: c.reference_number,
         request_message: e.request_message.clone(),
         staff_response: e.response.clone(),
-        due: e.due_at.with_timezone(&riyadh).format("%Y-%m-%d %H:%M").to_string(),
+        due: crate::i18n::riyadh_time(e.due_at),
     }))
 }
 

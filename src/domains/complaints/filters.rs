@@ -22,7 +22,7 @@ use crate::crud::ListQuery;
 use crate::domains::accounts::model::user;
 use crate::domains::organizations::model::{department, hospital, staff};
 use crate::error::{AppError, AppResult, FieldErrors, not_found};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, riyadh_time};
 use crate::web::PageResult;
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ pub async fn save_actions(State(state): State<AppState>, page: PageActor, form: 
 }
 
 async fn delete_page(state: &AppState, page: &PageActor, kind: &'static str, id: &str) -> PageResult {
-    let id = Uuid::parse_str(id).map_err(|_| not_found("saved filter"))?;
+    let id = crate::http::parse_id(id, "saved filter")?;
     delete(state, &page.actor, kind, id).await?;
     Ok(Redirect::to(&format!("/{kind}/?flash=filter_deleted")).into_response())
 }
@@ -351,13 +351,9 @@ pub fn severity_badge(severity: &str) -> &'static str {
     }
 }
 
-/// A time in Riyadh, `YYYY-MM-DD HH:MM`.
-pub fn riyadh(at: DateTime<Utc>) -> String {
-    at.with_timezone(&super::calendar::riyadh()).format("%Y-%m-%d %H:%M").to_string()
-}
-
+/// [`riyadh_time`], or nothing.
 pub fn riyadh_opt(at: Option<DateTime<Utc>>) -> String {
-    at.map(riyadh).unwrap_or_default()
+    at.map(riyadh_time).unwrap_or_default()
 }
 
 /// How close a due date is: overdue (red), within 24 hours (orange), later (green).

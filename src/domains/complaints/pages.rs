@@ -31,8 +31,9 @@ use crate::crud::ListQuery;
 use crate::domains::audit::service::{Entry, record};
 use crate::domains::organizations::model::{patient, staff};
 use crate::domains::organizations::service::now;
-use crate::error::{AppError, AppResult, FieldErrors, not_found};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::export::{self, Format, Table};
+use crate::http::parse_id;
 use crate::i18n::Lang;
 use crate::web::{Chrome, PageResult, render};
 
@@ -58,11 +59,6 @@ pub fn page_routes() -> Router<AppState> {
         .route("/complaints/{id}/edit/", post(edit_submit))
         .route("/complaints/{id}/actions/", post(create_action_submit))
         .merge(super::action_pages::page_routes())
-}
-
-/// A path id; anything but a UUID is the same 404 as an unknown one.
-pub fn path_id(raw: &str, what: &'static str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| not_found(what))
 }
 
 /// A same-site path to go back to (`/complaints/…` or `/actions/…`), else `fallback`.
@@ -179,7 +175,7 @@ fn row_of(lang: Lang, names: &Names, c: &ComplaintView, at: DateTime<Utc>) -> Ro
         hospital: names.hospital(c.hospital_id),
         department: names.department(c.department_id),
         assignee: names.user(c.assigned_to),
-        received: filters::riyadh(c.received_at),
+        received: crate::i18n::riyadh_time(c.received_at),
         due: filters::riyadh_opt(c.due_at),
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
@@ -520,7 +516,7 @@ async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: F
                 c.complainant_email.clone(),
                 c.external_reference.clone(),
                 names.user(c.assigned_to),
-                filters::riyadh(c.received_at),
+                crate::i18n::riyadh_time(c.received_at),
                 filters::riyadh_opt(c.due_at),
                 lang.t(if overdue { "yes" } else { "no" }),
                 c.escalation_level.to_string(),
@@ -1113,7 +1109,7 @@ pub(super) async fn detail_view(
         staff: staff_member.unwrap_or_default(),
         patient: patient_name.unwrap_or_default(),
         assignee: if internal { names.user(m.assigned_to) } else { String::new() },
-        received: filters::riyadh(m.received_at),
+        received: crate::i18n::riyadh_time(m.received_at),
         due: filters::riyadh_opt(m.due_at),
         due_badge: due.badge(),
         due_label: lang.t(due.key()),
@@ -1125,7 +1121,7 @@ pub(super) async fn detail_view(
         timeline: updates
             .iter()
             .map(|u| TimelineRow {
-                when: filters::riyadh(u.created_at),
+                when: crate::i18n::riyadh_time(u.created_at),
                 who: if internal {
                     u.created_by.map(|b| names.user(Some(b))).unwrap_or_else(|| lang.t("work-system"))
                 } else {
@@ -1161,8 +1157,8 @@ pub(super) async fn detail_view(
                 status: filters::label(lang, "work-explanation", &e.status),
                 message: e.request_message.clone(),
                 response: e.response.clone(),
-                due: filters::riyadh(e.due_at),
-                requested: filters::riyadh(e.created_at),
+                due: crate::i18n::riyadh_time(e.due_at),
+                requested: crate::i18n::riyadh_time(e.created_at),
             })
             .collect(),
         can_handle,
@@ -1222,7 +1218,7 @@ async fn detail_page(
     Path(id): Path<String>,
     uri: OriginalUri,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     detail_view(&state, &page, id, uri.query(), None).await
 }
 
@@ -1232,7 +1228,7 @@ async fn assign_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     let input = AssignInput { user_id: opt_uuid(&form.get("user_id")), note: opt(form.get("note")) };
     let result = service::assign(&state, &page.actor, id, input).await.map(|_| ());
     filters::after(
@@ -1256,7 +1252,7 @@ async fn take_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     let input = AssignInput { user_id: page.actor.user_id, note: None };
     let result = service::assign(&state, &page.actor, id, input).await.map(|_| ());
     let next = form.get("next");
@@ -1274,7 +1270,7 @@ async fn status_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     let to = form.get("status");
     let form_name = format!("status-{to}");
     let fields = ["resolution", "resolution_category", "category", "category_id", "reason", "public_message"];
@@ -1298,7 +1294,7 @@ async fn note_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     let input = NoteInput { message: opt(form.get("message")), is_public: Some(form.get("is_public") == "true") };
     let result = service::add_note(&state, &page.actor, id, input).await.map(|_| ());
     filters::after(&state, &page, Detail::Complaint, id, "note", &["message"], &form, result, "note_added", "timeline")
@@ -1311,7 +1307,7 @@ async fn edit_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     let current = service::visible(&state, &page.actor, id).await?;
     let changed = |field: &str, old: &str| {
         let new = form.get(field);
@@ -1369,7 +1365,7 @@ async fn create_action_submit(
     Path(id): Path<String>,
     form: CsrfForm,
 ) -> PageResult {
-    let id = path_id(&id, "complaint")?;
+    let id = parse_id(&id, "complaint")?;
     match super::actions::create_from_complaint(&state, &page.actor, id).await {
         Ok(a) => Ok(Redirect::to(&format!("/actions/{}/?flash=created", a.id)).into_response()),
         Err(e) => {

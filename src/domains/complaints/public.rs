@@ -25,7 +25,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -40,7 +40,7 @@ use crate::domains::integrations::ratelimit::{self, Decision};
 use crate::domains::organizations::model::hospital;
 use crate::error::{AppError, FieldErrors};
 use crate::http::validate;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, riyadh_time};
 use crate::web::public::PublicChrome;
 use crate::web::{PageResult, render};
 
@@ -135,11 +135,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|p| p.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
-}
-
-/// A UTC time as Riyadh wall-clock time.
-fn riyadh_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&super::calendar::riyadh()).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// "Complaint", "Question" or "Thanks" in the page language.

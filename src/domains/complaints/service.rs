@@ -177,15 +177,8 @@ pub struct ComplaintView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Masks all but the last four characters.
-pub fn mask(value: &str) -> String {
-    let n = value.chars().count();
-    if n <= 4 {
-        return "•".repeat(n);
-    }
-    let tail: String = value.chars().skip(n - 4).collect();
-    format!("{}{tail}", "•".repeat(n - 4))
-}
+/// Masks all but the last four characters (the directory's rule for PII below px_coordinator).
+pub use crate::domains::organizations::rules::mask;
 
 impl ComplaintView {
     pub fn new(m: complaint::Model, role: Role) -> Self {
@@ -592,18 +585,7 @@ pub async fn create(
                 None
             }
         },
-        Origin::Staff => match hospital_for_write(db, actor, input.hospital_id).await {
-            Ok(h) => Some(h),
-            Err(AppError::Validation(e)) => {
-                for (field, messages) in e.0 {
-                    for m in messages {
-                        errors.add(&field, m);
-                    }
-                }
-                None
-            }
-            Err(e) => return Err(e),
-        },
+        Origin::Staff => errors.collect(hospital_for_write(db, actor, input.hospital_id).await)?,
     };
     let hospital = match hospital_id {
         Some(h) => {
@@ -1493,15 +1475,11 @@ pub async fn add_note(
 /// The values complaint notification templates use.
 pub fn complaint_vars(config: &crate::config::Config, c: &complaint::Model) -> BTreeMap<String, String> {
     let base = config.notifications.public_base_url.trim_end_matches('/');
-    let riyadh = super::calendar::riyadh();
     let mut vars = BTreeMap::new();
     vars.insert("reference".into(), c.reference_number.clone());
     vars.insert("title".into(), c.title.clone());
     vars.insert("status".into(), c.status.clone());
-    vars.insert(
-        "due_at".into(),
-        c.due_at.map(|d| d.with_timezone(&riyadh).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into()),
-    );
+    vars.insert("due_at".into(), c.due_at.map(crate::i18n::riyadh_time).unwrap_or_else(|| "—".into()));
     vars.insert("url".into(), format!("{base}/complaints/{}/", c.id));
     vars.insert("tracking_url".into(), format!("{base}/complaints/public/track/?reference={}", c.reference_number));
     vars.insert("level".into(), c.escalation_level.to_string());

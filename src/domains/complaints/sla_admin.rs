@@ -38,7 +38,7 @@ use crate::domains::organizations::model::{department, hospital};
 use crate::domains::organizations::service::now;
 use crate::error::{AppError, AppResult, FieldErrors, not_found};
 use crate::http::openapi::ErrorBody;
-use crate::http::{ApiJson, IdPath, ListParams, Page, pagination};
+use crate::http::{ApiJson, IdPath, ListParams, Page, pagination, parse_id};
 
 /// The largest number of hours any SLA setting takes (one year).
 pub const MAX_HOURS: i64 = 8760;
@@ -53,21 +53,6 @@ const TAG: &str = "Complaint SLA";
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Copies the field errors of a validation error into `errors`; other errors are returned.
-fn absorb(errors: &mut FieldErrors, err: AppError) -> AppResult<()> {
-    match err {
-        AppError::Validation(e) => {
-            for (field, messages) in e.0 {
-                for m in messages {
-                    errors.add(&field, m);
-                }
-            }
-            Ok(())
-        }
-        other => Err(other),
-    }
-}
-
 /// The hospital a write goes to (PX admins: the one given, else the selected one), checked to be
 /// a live hospital; a problem is added to `errors`.
 async fn write_hospital(
@@ -76,13 +61,7 @@ async fn write_hospital(
     errors: &mut FieldErrors,
     requested: Option<Uuid>,
 ) -> AppResult<Option<Uuid>> {
-    let id = match actor.hospital_for_write(requested) {
-        Ok(id) => id,
-        Err(e) => {
-            absorb(errors, e)?;
-            return Ok(None);
-        }
-    };
+    let Some(id) = errors.collect(actor.hospital_for_write(requested))? else { return Ok(None) };
     let found = hospital::Entity::find_by_id(id).filter(hospital::Column::DeletedAt.is_null()).one(&state.db).await?;
     if found.is_none() {
         errors.add("hospital_id", "Invalid pk - object does not exist.");
@@ -1595,17 +1574,7 @@ pub async fn preview(state: &AppState, actor: &Actor, q: &PreviewQuery) -> AppRe
             }
         },
     };
-    let hospital_id = if errors.is_empty() {
-        match read_hospital(actor, requested) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                absorb(&mut errors, e)?;
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let hospital_id = if errors.is_empty() { errors.collect(read_hospital(actor, requested))? } else { None };
     let source = match q.source.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             errors.add("source", "This field is required.");
@@ -1679,11 +1648,6 @@ pub async fn preview(state: &AppState, actor: &Actor, q: &PreviewQuery) -> AppRe
 
 fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// `{hospital_id}` / `{hospital_id}/…/{id}` path segments; a malformed id is a 404.
-fn path_uuid(raw: &str, what: &'static str) -> AppResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| not_found(what))
 }
 
 /// SLA rows (PX admins: every hospital, or `?hospital_id=`; hospital admins: their own).
@@ -1818,7 +1782,7 @@ pub async fn api_calendar_get(
     ApiActor(actor): ApiActor,
     Path(hospital_id): Path<String>,
 ) -> AppResult<Json<CalendarView>> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
     Ok(Json(get_calendar(&state, &actor, hospital_id).await?))
 }
 
@@ -1831,7 +1795,7 @@ pub async fn api_calendar_put(
     Path(hospital_id): Path<String>,
     ApiJson(input): ApiJson<CalendarInput>,
 ) -> AppResult<Json<CalendarView>> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
     Ok(Json(put_calendar(&state, &actor, hospital_id, input).await?))
 }
 
@@ -1843,7 +1807,7 @@ pub async fn api_holidays_list(
     ApiActor(actor): ApiActor,
     Path(hospital_id): Path<String>,
 ) -> AppResult<Json<Vec<HolidayView>>> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
     Ok(Json(list_holidays(&state, &actor, hospital_id).await?))
 }
 
@@ -1856,7 +1820,7 @@ pub async fn api_holidays_create(
     Path(hospital_id): Path<String>,
     ApiJson(input): ApiJson<HolidayInput>,
 ) -> AppResult<Response> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
     Ok((StatusCode::CREATED, Json(create_holiday(&state, &actor, hospital_id, input).await?)).into_response())
 }
 
@@ -1869,8 +1833,8 @@ pub async fn api_holiday_patch(
     Path((hospital_id, id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<Value>,
 ) -> AppResult<Json<HolidayView>> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
-    let id = path_uuid(&id, "holiday")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
+    let id = parse_id(&id, "holiday")?;
     Ok(Json(update_holiday(&state, &actor, hospital_id, id, patch).await?))
 }
 
@@ -1882,8 +1846,8 @@ pub async fn api_holiday_delete(
     ApiActor(actor): ApiActor,
     Path((hospital_id, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let hospital_id = path_uuid(&hospital_id, "hospital")?;
-    let id = path_uuid(&id, "holiday")?;
+    let hospital_id = parse_id(&hospital_id, "hospital")?;
+    let id = parse_id(&id, "holiday")?;
     delete_holiday(&state, &actor, hospital_id, id).await?;
     Ok(no_content())
 }

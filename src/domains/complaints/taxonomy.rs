@@ -382,19 +382,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: CategoryInput) -> Ap
     let owner: Option<Uuid> = if actor.role == Role::PxAdmin {
         input.hospital_id
     } else {
-        match actor.hospital_for_write(input.hospital_id) {
-            Ok(h) => Some(h),
-            Err(AppError::Validation(e)) => {
-                for (field, messages) in e.0 {
-                    for m in messages {
-                        errors.add(&field, m);
-                    }
-                }
-                owner_ok = false;
-                None
-            }
-            Err(e) => return Err(e),
-        }
+        let owner = errors.collect(actor.hospital_for_write(input.hospital_id))?;
+        owner_ok = owner.is_some();
+        owner
     };
     if let Some(h) = owner
         && hospital::Entity::find_by_id(h).filter(hospital::Column::DeletedAt.is_null()).one(db).await?.is_none()

@@ -128,18 +128,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: ApiKeyInput) -> AppR
             DEFAULT_RATE_LIMIT
         }
     };
-    let hospital_id = match actor.hospital_for_write(input.hospital_id) {
-        Ok(h) => Some(h),
-        Err(crate::error::AppError::Validation(e)) => {
-            for (field, messages) in e.0 {
-                for m in messages {
-                    errors.add(&field, m);
-                }
-            }
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    let hospital_id = errors.collect(actor.hospital_for_write(input.hospital_id))?;
     if let Some(h) = hospital_id
         && hospital::Entity::find_by_id(h).filter(hospital::Column::DeletedAt.is_null()).one(&state.db).await?.is_none()
     {

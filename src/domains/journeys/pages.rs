@@ -18,15 +18,11 @@ use crate::crud::Resource;
 use crate::domains::organizations::patients::Patients;
 use crate::domains::surveys::model::survey_template;
 use crate::error::{AppError, not_found};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, riyadh_time};
 use crate::web::{Chrome, PageResult, render};
 
-fn local(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&crate::jobs::scheduler::riyadh()).format("%Y-%m-%d %H:%M").to_string()
-}
-
 fn opt_local(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map(local).unwrap_or_default()
+    at.map(riyadh_time).unwrap_or_default()
 }
 
 fn badge(status: &str) -> &'static str {
@@ -273,7 +269,7 @@ pub async fn timeline(
             name: lang.pick(&s.survey_name_en, &s.survey_name_ar).to_owned(),
             status_label: lang.t(&format!("survey-status-{}", s.status)),
             badge: badge(&s.status),
-            scheduled_for: local(s.scheduled_for),
+            scheduled_for: riyadh_time(s.scheduled_for),
         })
         .collect();
     chrome.title = format!("{} · {}", lang.t("journeys-instance-title"), j.instance.encounter_id);
@@ -286,7 +282,7 @@ pub async fn timeline(
             encounter: j.instance.encounter_id.clone(),
             status_label: lang.t(&format!("journey-status-{}", j.instance.status)),
             status_badge: badge(&j.instance.status),
-            started: local(j.instance.started_at),
+            started: riyadh_time(j.instance.started_at),
             completed: opt_local(j.instance.completed_at),
             stages,
             surveys,
@@ -345,7 +341,7 @@ pub async fn patient_journeys(
             encounter: j.encounter_id,
             status_label: lang.t(&format!("journey-status-{}", j.status)),
             badge: badge(&j.status),
-            started: local(j.started_at),
+            started: riyadh_time(j.started_at),
             completed: opt_local(j.completed_at),
         })
         .collect();

@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use chrono::{DateTime, Utc};
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,13 +21,8 @@ use crate::auth::{CsrfForm, PageActor, Permission};
 use crate::crud::{ListQuery, Resource};
 use crate::domains::organizations::patients::Patients;
 use crate::error::{AppError, FieldErrors};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, riyadh_time};
 use crate::web::{Chrome, PageResult, render};
-
-/// A time in Riyadh (UTC+3), as the pages show it.
-fn riyadh(t: DateTime<Utc>) -> String {
-    (t + chrono::Duration::hours(rules::RIYADH_OFFSET_HOURS)).format("%Y-%m-%d %H:%M").to_string()
-}
 
 fn badge(status: &str) -> &'static str {
     match status {
@@ -72,7 +66,7 @@ impl MessageRow {
     fn of(m: &MessageView, lang: Lang) -> Self {
         MessageRow {
             id: m.id.to_string(),
-            created: riyadh(m.created_at),
+            created: riyadh_time(m.created_at),
             channel: lang.t(&format!("channel-{}", m.channel)),
             recipient: m.recipient.clone(),
             template_code: m.template_code.clone(),
@@ -89,9 +83,9 @@ impl MessageRow {
             attempts: m.attempts,
             error: m.error.clone(),
             category: lang.t(&format!("notif-category-{}", m.category)),
-            scheduled: riyadh(m.scheduled_for),
-            sent: m.sent_at.map(riyadh).unwrap_or_default(),
-            delivered: m.delivered_at.map(riyadh).unwrap_or_default(),
+            scheduled: riyadh_time(m.scheduled_for),
+            sent: m.sent_at.map(riyadh_time).unwrap_or_default(),
+            delivered: m.delivered_at.map(riyadh_time).unwrap_or_default(),
             patient_href: m.patient_id.map(|p| format!("/organizations/patients/{p}/messages/")).unwrap_or_default(),
         }
     }
