@@ -887,12 +887,12 @@ async fn a_second_survey_within_the_throttle_window_is_suppressed() {
     let e = env(|_| {}).await;
     let p = patient(&e, "MRN-F1", "0501234567", "", "en").await;
     let survey = json!({"patient_id": p, "channel": "sms", "template_code": "survey_invitation", "category": "survey",
-                        "vars": {"survey_url": "https://px.example.org/s/AB12CD"}});
+                        "vars": {"survey_url": "https://px.example.org/s/AB12CD", "survey_name": "OPD survey", "expires_on": "2026-03-08"}});
     let (first, status) = send_ok(&e, survey.clone()).await;
     assert_eq!(status, "queued");
     assert_eq!(
         msg(&e.app, first).await.body,
-        "Alpha Hospital: please tell us about your visit: https://px.example.org/s/AB12CD"
+        "Alpha Hospital: please tell us about your visit (OPD survey), it takes a minute: https://px.example.org/s/AB12CD (open until 2026-03-08)"
     );
     let (_, m) = send(&e, survey.clone()).await;
     assert_eq!(m["status"], "suppressed", "one is already waiting");

@@ -16,6 +16,7 @@ notif-status-suppressed = لم تُرسل
 
 notif-category-general = عامة
 notif-category-survey = استبيان
+notif-category-survey_exempt = استبيان (تذكير أو خارج الحد)
 
 notif-col-channel = القناة
 notif-col-recipient = المستلم

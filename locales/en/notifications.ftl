@@ -17,6 +17,7 @@ notif-status-suppressed = Not sent
 
 notif-category-general = General
 notif-category-survey = Survey
+notif-category-survey_exempt = Survey (reminder or outside the cap)
 
 notif-col-channel = Channel
 notif-col-recipient = Recipient

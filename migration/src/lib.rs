@@ -10,6 +10,7 @@ mod m0003_events_journeys;
 mod m0004_integration_limits_his;
 mod m0005_complaints;
 mod m0006_explanations_filters;
+mod m0007_surveys;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_integration_limits_his::Migration),
             Box::new(m0005_complaints::Migration),
             Box::new(m0006_explanations_filters::Migration),
+            Box::new(m0007_surveys::Migration),
         ]
     }
 }

@@ -116,6 +116,12 @@ pub enum Permission {
     ManageSlaSettings,
     /// Edit a hospital's complaint taxonomy (PX admins; hospital admins for their hospital).
     ManageTaxonomy,
+    /// Survey lists, details, answers and results (nurses read).
+    ViewSurveys,
+    /// Send surveys by hand or in bulk, cancel them, log patient contact, send follow-ups.
+    HandleSurveys,
+    /// Build, edit and publish survey templates; kiosk QR codes.
+    ManageSurveyTemplates,
 }
 
 impl Role {
@@ -142,6 +148,9 @@ impl Role {
             HandleComplaints => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator),
             AssignComplaints | ViewSlaSettings | ManageTaxonomy => matches!(self, PxAdmin | HospitalAdmin),
             ApproveActions => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
+            ViewSurveys => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Nurse),
+            HandleSurveys => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator),
+            ManageSurveyTemplates => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
         }
     }
 }

@@ -25,6 +25,12 @@ impl From<sea_orm::DbErr> for JobError {
     }
 }
 
+impl From<crate::error::AppError> for JobError {
+    fn from(e: crate::error::AppError) -> Self {
+        JobError::Retry(e.to_string())
+    }
+}
+
 pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job {
         Job::ProcessInboundEvent { event_id } => crate::domains::journeys::processing::process(state, *event_id).await,
@@ -62,6 +68,16 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
         Job::CheckExplanations => {
             let n = crate::domains::complaints::explanations::escalate_due(state, chrono::Utc::now()).await?;
             tracing::info!(escalated = n, "explanation check");
+            Ok(())
+        }
+        Job::SendSurveyReminders => {
+            let done = crate::domains::surveys::delivery::send_reminders(state, chrono::Utc::now()).await?;
+            tracing::info!(reminded = done.reminded, "survey reminders");
+            Ok(())
+        }
+        Job::ExpireSurveys => {
+            let done = crate::domains::surveys::delivery::expire(state, chrono::Utc::now()).await?;
+            tracing::info!(expired = done.expired, abandoned = done.abandoned, "survey expiry");
             Ok(())
         }
     }

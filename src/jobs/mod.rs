@@ -65,6 +65,10 @@ pub enum Job {
     CheckOverdueActions,
     /// Explanation requests past due: escalate to the staff member's manager.
     CheckExplanations,
+    /// Survey reminders to patients who have not answered (hourly).
+    SendSurveyReminders,
+    /// Expire surveys whose link ran out; mark idle ones abandoned (hourly).
+    ExpireSurveys,
 }
 
 impl Job {
@@ -72,7 +76,11 @@ impl Job {
         match self {
             Job::SendNotification { .. } => Queue::Notifications,
             Job::ProcessInboundEvent { .. } => Queue::Events,
-            Job::VerifyAuditChain | Job::PurgeFinishedJobs | Job::Noop { .. } => Queue::Default,
+            Job::VerifyAuditChain
+            | Job::PurgeFinishedJobs
+            | Job::Noop { .. }
+            | Job::SendSurveyReminders
+            | Job::ExpireSurveys => Queue::Default,
             Job::CheckOverdueComplaints | Job::CheckOverdueActions | Job::CheckExplanations => Queue::Sla,
         }
     }
@@ -87,6 +95,8 @@ impl Job {
             Job::CheckOverdueComplaints => "check_overdue_complaints",
             Job::CheckOverdueActions => "check_overdue_actions",
             Job::CheckExplanations => "check_explanations",
+            Job::SendSurveyReminders => "send_survey_reminders",
+            Job::ExpireSurveys => "expire_surveys",
         }
     }
 

@@ -31,6 +31,8 @@ pub fn job_for(name: &str) -> Option<Job> {
         "check_overdue_complaints" => Some(Job::CheckOverdueComplaints),
         "check_overdue_actions" => Some(Job::CheckOverdueActions),
         "check_explanations" => Some(Job::CheckExplanations),
+        "send_survey_reminders" => Some(Job::SendSurveyReminders),
+        "expire_surveys" => Some(Job::ExpireSurveys),
         _ => None,
     }
 }
@@ -44,6 +46,9 @@ pub fn default_schedules() -> BTreeMap<String, String> {
         ("check_overdue_complaints", "0 */15 * * * *"),
         ("check_overdue_actions", "0 */15 * * * *"),
         ("check_explanations", "0 */15 * * * *"),
+        // Surveys (spec §18: hourly).
+        ("send_survey_reminders", "0 5 * * * *"),
+        ("expire_surveys", "0 10 * * * *"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -117,6 +117,7 @@ pub async fn survey_template(
         created_at: Set(at),
         updated_at: Set(at),
         deleted_at: Set(None),
+        ..Default::default()
     }
     .insert(db)
     .await?;

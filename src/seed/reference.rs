@@ -96,9 +96,38 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[
         "survey_invitation",
         "en",
         "How was your visit?",
-        "{{hospital_name}}: please tell us about your visit: {{survey_url}}",
+        "{{hospital_name}}: please tell us about your visit ({{survey_name}}), it takes a minute: {{survey_url}} (open until {{expires_on}})",
     ),
-    ("survey_invitation", "ar", "كيف كانت زيارتك؟", "{{hospital_name}}: يسعدنا أن تخبرنا عن زيارتك: {{survey_url}}"),
+    (
+        "survey_invitation",
+        "ar",
+        "كيف كانت زيارتك؟",
+        "{{hospital_name}}: يسعدنا أن تخبرنا عن زيارتك ({{survey_name}})، لن يستغرق ذلك أكثر من دقيقة: {{survey_url}} (متاح حتى {{expires_on}})",
+    ),
+    (
+        "survey_reminder",
+        "en",
+        "A reminder: how was your visit?",
+        "{{hospital_name}}: a reminder, your opinion helps us improve: {{survey_url}} (open until {{expires_on}}). Reply STOP to opt out.",
+    ),
+    (
+        "survey_reminder",
+        "ar",
+        "تذكير: كيف كانت زيارتك؟",
+        "{{hospital_name}}: تذكير، رأيك يساعدنا على التحسن: {{survey_url}} (متاح حتى {{expires_on}}). أرسل إيقاف لإلغاء الاشتراك.",
+    ),
+    (
+        "survey_negative_alert",
+        "en",
+        "Negative survey: {{survey_name}} (score {{score}})",
+        "A patient rated {{survey_name}} {{score}}. PX Action {{action_reference}} is open; contact the patient and log it on the survey: {{url}}",
+    ),
+    (
+        "survey_negative_alert",
+        "ar",
+        "استبيان سلبي: {{survey_name}} (الدرجة {{score}})",
+        "قيّم مريض {{survey_name}} بدرجة {{score}}. فُتح إجراء تحسين {{action_reference}}؛ تواصل مع المريض وسجّل ذلك في الاستبيان: {{url}}",
+    ),
 ];
 
 /// Creates the default templates that do not exist yet (never overwrites an edited one).

@@ -1427,6 +1427,7 @@ pub async fn transition(
     let mut woke = false;
     if to == ComplaintStatus::Closed {
         woke |= super::notify::complainant(&txn, &state.config, &saved, "complaint_closed").await?;
+        woke |= crate::domains::surveys::delivery::resolution_survey(state, &txn, &saved).await?;
     }
     txn.commit().await?;
     if woke {

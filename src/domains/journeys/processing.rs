@@ -26,15 +26,12 @@ use uuid::Uuid;
 
 use super::model::{journey_instance, journey_template, stage_instance, stage_template};
 use crate::app::AppState;
-use crate::auth::Actor;
-use crate::auth::tokens::{hash_token, random_token};
 use crate::cache::TtlCache;
 use crate::domains::integrations::model::inbound_event;
-use crate::domains::notifications::service::{NewMessage, queue_message_within};
 use crate::domains::organizations::model::{department, patient, staff};
 use crate::domains::organizations::rules::parse_phone;
 use crate::domains::organizations::service::now;
-use crate::domains::surveys::model::survey_instance;
+use crate::domains::surveys::delivery;
 use crate::jobs::Queue;
 use crate::jobs::handlers::JobError;
 
@@ -533,7 +530,14 @@ async fn apply(state: &AppState, txn: &DatabaseTransaction, ev: &inbound_event::
             Some(p) => p,
             None => journey_patient(txn, &journey, ev).await?,
         };
-        let survey = NewSurvey { journey: &journey, stage_id: stage.id, survey_template_id, patient };
+        let survey = NewSurvey {
+            journey: &journey,
+            stage_id: stage.id,
+            survey_template_id,
+            patient,
+            department_id: department.or(journey.department_id),
+            physician_id: physician.or(journey.physician_id),
+        };
         queued_message = create_survey(state, txn, survey, stage_tpl.send_delay_minutes).await?;
     } else if patient.is_none() && phone_of(&ev.payload).is_some() {
         // A phone first seen on a later event fills the patient's empty one.
@@ -659,57 +663,26 @@ struct NewSurvey<'a> {
     stage_id: Uuid,
     survey_template_id: Uuid,
     patient: patient::Model,
+    department_id: Option<Uuid>,
+    physician_id: Option<Uuid>,
 }
 
-/// One survey per completed stage, with its single-use link, and the invitation queued to go out
-/// after the stage's delay.
+/// One survey per completed stage (the surveys module's one way to create a survey), its
+/// invitation queued to go out after the stage's delay.
 async fn create_survey(
     state: &AppState,
     txn: &DatabaseTransaction,
     new: NewSurvey<'_>,
     delay_minutes: i32,
 ) -> anyhow::Result<bool> {
-    let at = now();
-    let token = random_token();
-    let id = Uuid::now_v7();
-    let send_at = at + Duration::minutes(i64::from(std::cmp::Ord::max(delay_minutes, 0)));
-    let base = state.config.notifications.public_base_url.trim_end_matches('/');
-    let invitation = NewMessage {
-        patient_id: Some(new.patient.id),
-        channel: new.patient.preferred_channel.clone(),
-        template_code: "survey_invitation".into(),
-        category: "survey".into(),
-        vars: [("survey_url".to_owned(), format!("{base}/s/{token}"))].into(),
-        send_at: Some(send_at),
-        patient: Some(new.patient),
-        ..Default::default()
-    };
-    let message = match queue_message_within(txn, &Actor::system(), invitation).await {
-        Ok(m) => Some(m),
-        // No invitation template: the survey exists; delivery is reported on the survey.
-        Err(crate::error::AppError::Validation(e)) => {
-            tracing::warn!(target: "px360::integrations", survey = %id, errors = ?e.0, "survey invitation not queued");
-            None
-        }
-        Err(e) => return Err(anyhow::anyhow!("{e}")),
-    };
-    let queued = message.as_ref().is_some_and(|m| m.status == "queued");
-    survey_instance::ActiveModel {
-        id: Set(id),
-        hospital_id: Set(new.journey.hospital_id),
-        survey_template_id: Set(new.survey_template_id),
-        patient_id: Set(new.journey.patient_id),
-        journey_instance_id: Set(Some(new.journey.id)),
-        stage_instance_id: Set(Some(new.stage_id)),
-        status: Set(if queued { "scheduled" } else { "pending" }.into()),
-        token_hash: Set(hash_token(&token)),
-        token_expires_at: Set(at + Duration::days(7)),
-        scheduled_for: Set(send_at),
-        message_id: Set(message.map(|m| m.id)),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    Ok(queued)
+    let send_at = now() + Duration::minutes(i64::from(std::cmp::Ord::max(delay_minutes, 0)));
+    let mut survey = delivery::NewSurvey::new(new.journey.hospital_id, new.survey_template_id, "journey");
+    survey.patient = Some(new.patient);
+    survey.journey_instance_id = Some(new.journey.id);
+    survey.stage_instance_id = Some(new.stage_id);
+    survey.department_id = new.department_id;
+    survey.physician_id = new.physician_id;
+    survey.send_at = Some(send_at);
+    let created = delivery::create(state, txn, survey).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(created.queued)
 }

@@ -9,7 +9,9 @@ use crate::http::validate::normalize_digits;
 
 pub const CHANNELS: &[&str] = &["sms", "whatsapp", "email"];
 pub const LANGUAGES: &[&str] = &["ar", "en"];
-pub const CATEGORIES: &[&str] = &["general", "survey"];
+/// `survey`: a survey invitation under the frequency cap; `survey_exempt`: reminders and
+/// invitations of cap-exempt templates (resolution surveys), neither capped nor counted.
+pub const CATEGORIES: &[&str] = &["general", "survey", "survey_exempt"];
 pub const STATUSES: &[&str] = &["queued", "held", "sending", "sent", "delivered", "failed", "suppressed"];
 
 /// Riyadh is UTC+3 all year (no daylight saving).

@@ -374,6 +374,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
             .await?;
         if done.rows_affected == 1 {
             count(&msg.channel, "suppressed");
+            let mut gone = msg.clone();
+            gone.suppression_reason = format!("opted_out: opted out of {}", msg.channel);
+            crate::domains::surveys::delivery::on_message_status(state, &gone, "suppressed").await?;
         }
         return Ok(());
     }
@@ -457,6 +460,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
                 .exec(db)
                 .await?;
             count(&msg.channel, "sent");
+            let mut sent = msg.clone();
+            sent.sent_at = Some(done);
+            crate::domains::surveys::delivery::on_message_status(state, &sent, "sent").await?;
             Ok(())
         }
         Err(SendError::Permanent(why)) => {
@@ -467,6 +473,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
                 .await?;
             count(&msg.channel, "failed");
             tracing::warn!(message = %id, provider = provider.name(), error = %why, "message refused by the provider");
+            let mut failed = msg.clone();
+            failed.error = why;
+            crate::domains::surveys::delivery::on_message_status(state, &failed, "failed").await?;
             Ok(())
         }
         Err(SendError::Transient(why)) if attempts >= MAX_ATTEMPTS => {
@@ -477,6 +486,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
                 .exec(db)
                 .await?;
             count(&msg.channel, "failed");
+            let mut failed = msg.clone();
+            failed.error = why.clone();
+            crate::domains::surveys::delivery::on_message_status(state, &failed, "failed").await?;
             Err(JobError::Permanent(why))
         }
         Err(SendError::Transient(why)) => {
@@ -494,12 +506,13 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
 /// Returns `false` when no message has that provider id. A report never moves a message
 /// backwards (a late `sent` after `delivered` is ignored).
 pub async fn apply_status(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     provider: &str,
     provider_message_id: &str,
     status: &str,
     error: &str,
 ) -> AppResult<bool> {
+    let db = &state.db;
     let Some(msg) = message::Entity::find()
         .filter(message::Column::Provider.eq(provider))
         .filter(message::Column::ProviderMessageId.eq(provider_message_id))
@@ -531,6 +544,7 @@ pub async fn apply_status(
     }
     row.update(db).await?;
     count(&msg.channel, status);
+    crate::domains::surveys::delivery::on_message_status(state, &msg, status).await?;
     Ok(true)
 }
 

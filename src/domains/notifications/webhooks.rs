@@ -108,7 +108,7 @@ pub async fn twilio(
         let known = if mapped.is_empty() {
             message_exists(&state, "twilio", sid).await?
         } else {
-            apply_status(&state.db, "twilio", sid, mapped, &error).await?
+            apply_status(&state, "twilio", sid, mapped, &error).await?
         };
         return if known { Ok(twiml()) } else { Err(unknown_message()) };
     }
@@ -169,7 +169,7 @@ pub async fn unifonic(State(state): State<AppState>, headers: HeaderMap, body: B
     let known = if mapped.is_empty() {
         message_exists(&state, "unifonic", &id).await?
     } else {
-        apply_status(&state.db, "unifonic", &id, mapped, &format!("unifonic: {status}")).await?
+        apply_status(&state, "unifonic", &id, mapped, &format!("unifonic: {status}")).await?
     };
     if known { Ok(ok()) } else { Err(unknown_message()) }
 }
@@ -208,7 +208,7 @@ pub async fn whatsapp(State(state): State<AppState>, headers: HeaderMap, body: B
             let found = if mapped.is_empty() {
                 message_exists(&state, "whatsapp_cloud", &id).await?
             } else {
-                apply_status(&state.db, "whatsapp_cloud", &id, mapped, &error).await?
+                apply_status(&state, "whatsapp_cloud", &id, mapped, &error).await?
             };
             known += usize::from(found);
         }

@@ -1,3 +1,8 @@
-//! Surveys: templates and instances (questions, delivery and scoring come with the surveys issue).
+//! Surveys: bilingual templates with versioned questions, delivery with fallback and reminders,
+//! the patient's page, scoring and the closed loop to PX Actions (spec §6).
 
+pub mod delivery;
 pub mod model;
+pub mod respond;
+pub mod rules;
+pub mod versions;
