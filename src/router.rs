@@ -147,6 +147,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::domains::journeys::instances::api_get))
         // ---- end journeys ----
         .merge(crate::domains::complaints::api_routes())
+        .merge(crate::domains::surveys::api_routes())
         .split_for_parts()
 }
 
@@ -227,6 +228,7 @@ fn pages() -> Router<AppState> {
         .route("/organizations/patients/{id}/journeys/", get(crate::domains::journeys::pages::patient_journeys))
         // ---- end journeys ----
         .merge(crate::domains::complaints::page_routes())
+        .merge(crate::domains::surveys::page_routes())
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; \

@@ -97,6 +97,8 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/complaints/", "nav-complaints", "chat-square-text", Some(Permission::ViewComplaints)),
     ("/actions/", "nav-actions", "check2-square", Some(Permission::ViewComplaints)),
     ("/complaints/settings/sla/", "nav-sla-settings", "stopwatch", Some(Permission::ViewSlaSettings)),
+    ("/surveys/", "nav-surveys", "clipboard-check", Some(Permission::ViewSurveys)),
+    ("/surveys/templates/", "nav-survey-templates", "ui-checks", Some(Permission::ManageSurveyTemplates)),
     ("/journeys/templates/", "nav-journeys", "signpost-split", Some(Permission::ViewDirectory)),
     ("/notifications/outbox/", "nav-outbox", "envelope", Some(Permission::ViewPatients)),
     ("/notifications/templates/", "nav-notification-templates", "card-text", Some(Permission::ManageSystem)),

@@ -196,7 +196,13 @@ async fn send_link(
                 } else {
                     m.suppression_reason.clone()
                 };
-                return Ok(Sent { status: "suppressed", reason, channel: m.channel, message_id: Some(m.id), queued: false });
+                return Ok(Sent {
+                    status: "suppressed",
+                    reason,
+                    channel: m.channel,
+                    message_id: Some(m.id),
+                    queued: false,
+                });
             }
             // An address the channel cannot use: the next channel.
             _ => last_failure = Some(format!("{channel}: {}", m.error)),
@@ -209,11 +215,22 @@ async fn send_link(
 }
 
 fn suppressed(reason: &str) -> Sent {
-    Sent { status: "suppressed", reason: reason.chars().take(200).collect(), channel: String::new(), message_id: None, queued: false }
+    Sent {
+        status: "suppressed",
+        reason: reason.chars().take(200).collect(),
+        channel: String::new(),
+        message_id: None,
+        queued: false,
+    }
 }
 
 /// Message variables of a survey link.
-fn link_vars(state_url: String, t: &survey_template::Model, expires: DateTime<Utc>, language: &str) -> BTreeMap<String, String> {
+fn link_vars(
+    state_url: String,
+    t: &survey_template::Model,
+    expires: DateTime<Utc>,
+    language: &str,
+) -> BTreeMap<String, String> {
     let lang = crate::i18n::Lang::parse(language).unwrap_or(crate::i18n::Lang::Ar);
     BTreeMap::from([
         ("survey_url".to_owned(), state_url),
@@ -336,8 +353,11 @@ pub async fn resolution_survey(
             None => None,
         };
     } else {
-        new.contact =
-            Some(Contact { phone: c.complainant_phone.clone(), email: c.complainant_email.clone(), language: c.language.clone() });
+        new.contact = Some(Contact {
+            phone: c.complainant_phone.clone(),
+            email: c.complainant_email.clone(),
+            language: c.language.clone(),
+        });
     }
     if new.patient.is_none() && new.contact.is_none() {
         return Ok(false);
@@ -351,7 +371,9 @@ pub async fn by_token(db: &impl ConnectionTrait, token: &str) -> AppResult<Optio
         return Ok(None);
     }
     let hash = hash_token(&token.to_ascii_lowercase());
-    if let Some(s) = survey_instance::Entity::find().filter(survey_instance::Column::TokenHash.eq(&hash)).one(db).await? {
+    if let Some(s) =
+        survey_instance::Entity::find().filter(survey_instance::Column::TokenHash.eq(&hash)).one(db).await?
+    {
         return Ok(Some(s));
     }
     let Some(link) = survey_link::Entity::find_by_id(hash).one(db).await? else { return Ok(None) };
@@ -424,18 +446,35 @@ async fn fall_back(
     let preferred = patient.as_ref().map(|p| p.preferred_channel.as_str()).unwrap_or("sms");
     let order = rules::channel_order(preferred);
     let rest: Vec<&str> = order.iter().skip_while(|c| **c != msg.channel).skip(1).copied().collect();
-    let why = if status == "failed" { format!("undeliverable by {}: {}", msg.channel, msg.error) } else { msg.suppression_reason.clone() };
+    let why = if status == "failed" {
+        format!("undeliverable by {}: {}", msg.channel, msg.error)
+    } else {
+        msg.suppression_reason.clone()
+    };
     let sent = match (&t, rest.is_empty() || status == "suppressed") {
         (Some(t), false) => {
             let token = random_token();
             let vars = link_vars(survey_url(state, &token), t, s.token_expires_at, &s.language);
-            let sent =
-                send_link(txn, s.hospital_id, patient.as_ref(), contact.as_ref(), &rest, "survey_invitation", &msg.category, vars, None)
-                    .await?;
+            let sent = send_link(
+                txn,
+                s.hospital_id,
+                patient.as_ref(),
+                contact.as_ref(),
+                &rest,
+                "survey_invitation",
+                &msg.category,
+                vars,
+                None,
+            )
+            .await?;
             if sent.queued {
-                survey_link::ActiveModel { token_hash: Set(hash_token(&token)), survey_instance_id: Set(s.id), created_at: Set(at) }
-                    .insert(txn)
-                    .await?;
+                survey_link::ActiveModel {
+                    token_hash: Set(hash_token(&token)),
+                    survey_instance_id: Set(s.id),
+                    created_at: Set(at),
+                }
+                .insert(txn)
+                .await?;
             }
             Some(sent)
         }
@@ -517,7 +556,14 @@ pub async fn send_reminders(state: &AppState, at: DateTime<Utc>) -> Result<RunCo
         }
         let Some(Some(t)) = templates.get(&s.survey_template_id) else { continue };
         let Some(sent_at) = s.sent_at else { continue };
-        let due = rules::next_reminder_at(sent_at, s.reminder_count, s.last_reminder_at, t.reminder_interval_hours, t.reminder_max, s.token_expires_at);
+        let due = rules::next_reminder_at(
+            sent_at,
+            s.reminder_count,
+            s.last_reminder_at,
+            t.reminder_interval_hours,
+            t.reminder_max,
+            s.token_expires_at,
+        );
         if !due.is_some_and(|d| d <= at) {
             continue;
         }
@@ -533,7 +579,12 @@ pub async fn send_reminders(state: &AppState, at: DateTime<Utc>) -> Result<RunCo
     Ok(counts)
 }
 
-async fn remind(state: &AppState, s: &survey_instance::Model, t: &survey_template::Model, at: DateTime<Utc>) -> AppResult<bool> {
+async fn remind(
+    state: &AppState,
+    s: &survey_instance::Model,
+    t: &survey_template::Model,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
     let _turn = state.write_turn().await;
     let txn = state.db.begin().await?;
     // Claim the reminder first, so two runs never send the same one.
@@ -562,11 +613,26 @@ async fn remind(state: &AppState, s: &survey_instance::Model, t: &survey_templat
     let token = random_token();
     let vars = link_vars(survey_url(state, &token), t, s.token_expires_at, &s.language);
     let channels: Vec<&str> = if s.channel.is_empty() { vec!["sms", "email"] } else { vec![s.channel.as_str()] };
-    let sent = send_link(&txn, s.hospital_id, patient.as_ref(), contact.as_ref(), &channels, "survey_reminder", "survey_exempt", vars, None).await?;
+    let sent = send_link(
+        &txn,
+        s.hospital_id,
+        patient.as_ref(),
+        contact.as_ref(),
+        &channels,
+        "survey_reminder",
+        "survey_exempt",
+        vars,
+        None,
+    )
+    .await?;
     if sent.queued {
-        survey_link::ActiveModel { token_hash: Set(hash_token(&token)), survey_instance_id: Set(s.id), created_at: Set(at) }
-            .insert(&txn)
-            .await?;
+        survey_link::ActiveModel {
+            token_hash: Set(hash_token(&token)),
+            survey_instance_id: Set(s.id),
+            created_at: Set(at),
+        }
+        .insert(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(sent.queued)

@@ -5,10 +5,7 @@
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 use super::delivery;
@@ -59,10 +56,8 @@ pub async fn saved_answers(
     survey_id: Uuid,
     def: &Definition,
 ) -> AppResult<BTreeMap<String, Answer>> {
-    let rows = survey_response::Entity::find()
-        .filter(survey_response::Column::SurveyInstanceId.eq(survey_id))
-        .all(db)
-        .await?;
+    let rows =
+        survey_response::Entity::find().filter(survey_response::Column::SurveyInstanceId.eq(survey_id)).all(db).await?;
     let mut out = BTreeMap::new();
     for r in rows {
         let Some(q) = def.question(&r.question_code) else { continue };
@@ -146,9 +141,8 @@ pub async fn submit(
         Ok(o) => o,
         Err(c) => return Ok(Err(c)),
     };
-    let checked = rules::check_submission(&open.definition, &open.answers, posted, finish).map_err(|unknown| {
-        crate::error::invalid("answers", format!("Unknown question(s): {}.", unknown.join(", ")))
-    })?;
+    let checked = rules::check_submission(&open.definition, &open.answers, posted, finish)
+        .map_err(|unknown| crate::error::invalid("answers", format!("Unknown question(s): {}.", unknown.join(", "))))?;
     let _turn = state.write_turn().await;
     let txn = state.db.begin().await?;
     // Only a survey still open takes answers: a finished one (another tab) is not reopened.
@@ -156,7 +150,11 @@ pub async fn submit(
     let live = survey_instance::Entity::update_many()
         .col_expr(
             survey_instance::Column::Status,
-            Expr::value(if open.survey.status == "in_progress" || !checked.answers.is_empty() { "in_progress" } else { open.survey.status.as_str() }),
+            Expr::value(if open.survey.status == "in_progress" || !checked.answers.is_empty() {
+                "in_progress"
+            } else {
+                open.survey.status.as_str()
+            }),
         )
         .col_expr(survey_instance::Column::StartedAt, Expr::value(Some(open.survey.started_at.unwrap_or(at))))
         .col_expr(survey_instance::Column::LastActivityAt, Expr::value(Some(at)))
@@ -257,7 +255,10 @@ async fn complete(
         .col_expr(survey_instance::Column::Status, Expr::value("completed"))
         .col_expr(survey_instance::Column::CompletedAt, Expr::value(Some(at)))
         .col_expr(survey_instance::Column::TotalScore, Expr::value(total))
-        .col_expr(survey_instance::Column::Score100, Expr::value(total.map(|t| rules::normalised(&def.scoring_method, t))))
+        .col_expr(
+            survey_instance::Column::Score100,
+            Expr::value(total.map(|t| rules::normalised(&def.scoring_method, t))),
+        )
         .col_expr(survey_instance::Column::IsNegative, Expr::value(negative))
         .col_expr(survey_instance::Column::UpdatedAt, Expr::value(at))
         .filter(survey_instance::Column::Id.eq(s.id))
@@ -324,5 +325,13 @@ async fn closed_loop(
         ("url".to_owned(), url),
         ("action_reference".to_owned(), action.reference_number.clone()),
     ]);
-    crate::domains::complaints::notify::user(txn, &state.config, &manager, s.hospital_id, "survey_negative_alert", &vars).await
+    crate::domains::complaints::notify::user(
+        txn,
+        &state.config,
+        &manager,
+        s.hospital_id,
+        "survey_negative_alert",
+        &vars,
+    )
+    .await
 }

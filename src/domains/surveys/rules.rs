@@ -269,7 +269,10 @@ pub fn validate_definition(def: &Definition) -> FieldErrors {
             errors.add("scoring_method", "The NPS method needs an NPS (0–10) question.");
         }
         "average" | "weighted" if !def.questions.is_empty() && !def.questions.iter().any(is_scored) => {
-            errors.add("scoring_method", "This method needs at least one scored question (rating, Likert, yes/no or scored choices).");
+            errors.add(
+                "scoring_method",
+                "This method needs at least one scored question (rating, Likert, yes/no or scored choices).",
+            );
         }
         _ => {}
     }
@@ -443,10 +446,8 @@ pub fn answer_score(q: &Question, answer: &Answer) -> Option<f64> {
         ("rating" | "likert", Answer::Number(n)) => Some(*n),
         ("yes_no", Answer::Number(n)) => Some(if *n >= 0.5 { 5.0 } else { 1.0 }),
         ("multiple_choice", Answer::Choices(chosen)) => {
-            let scores: Vec<f64> = chosen
-                .iter()
-                .filter_map(|v| q.choices.iter().find(|c| c.value == *v).and_then(|c| c.score))
-                .collect();
+            let scores: Vec<f64> =
+                chosen.iter().filter_map(|v| q.choices.iter().find(|c| c.value == *v).and_then(|c| c.score)).collect();
             (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
         }
         _ => None,
@@ -459,12 +460,10 @@ pub fn total_score(def: &Definition, answers: &BTreeMap<String, Answer>) -> Opti
     let shown = visible(def, answers);
     let counted = def.questions.iter().zip(shown).filter(|(_, on)| *on).map(|(q, _)| q);
     match def.scoring_method.as_str() {
-        "nps" => counted
-            .filter(|q| q.question_type == "nps")
-            .find_map(|q| match answers.get(&q.code) {
-                Some(Answer::Number(n)) => Some(*n),
-                _ => None,
-            }),
+        "nps" => counted.filter(|q| q.question_type == "nps").find_map(|q| match answers.get(&q.code) {
+            Some(Answer::Number(n)) => Some(*n),
+            _ => None,
+        }),
         method => {
             let (mut sum, mut weights) = (0.0, 0.0);
             for q in counted {
@@ -712,7 +711,10 @@ mod tests {
         wait.is_required = false;
         let mut follow = q("clean", "likert");
         follow.show_if = Some(ShowIf { question_code: "again".into(), op: "eq".into(), value: "yes".into() });
-        def(method, vec![q("overall", "rating"), weighted, why, wait, q("again", "yes_no"), follow, q("recommend", "nps")])
+        def(
+            method,
+            vec![q("overall", "rating"), weighted, why, wait, q("again", "yes_no"), follow, q("recommend", "nps")],
+        )
     }
 
     #[test]
@@ -760,8 +762,18 @@ mod tests {
                 answers: vec![("wait", Answer::Choices(vec!["na".into()])), ("recommend", n(10.0))],
                 total: None,
             },
-            Case { name: "nps method: the NPS answer", method: "nps", answers: vec![("overall", n(1.0)), ("recommend", n(6.0))], total: Some(6.0) },
-            Case { name: "nps method without an NPS answer", method: "nps", answers: vec![("overall", n(5.0))], total: None },
+            Case {
+                name: "nps method: the NPS answer",
+                method: "nps",
+                answers: vec![("overall", n(1.0)), ("recommend", n(6.0))],
+                total: Some(6.0),
+            },
+            Case {
+                name: "nps method without an NPS answer",
+                method: "nps",
+                answers: vec![("overall", n(5.0))],
+                total: None,
+            },
             Case { name: "nothing answered", method: "weighted", answers: vec![], total: None },
         ];
         for c in cases {
@@ -870,8 +882,9 @@ mod tests {
         assert!(!c.errors.contains_key("why"), "optional");
         assert!(!c.errors.contains_key("clean"), "hidden until again=yes");
         // A yes reveals "clean", which the form did not show: not complete yet, and not an error.
-        let c = check_submission(&d, &saved.answers, &post(&[("staff", "3"), ("again", "yes"), ("recommend", "9")]), true)
-            .unwrap();
+        let c =
+            check_submission(&d, &saved.answers, &post(&[("staff", "3"), ("again", "yes"), ("recommend", "9")]), true)
+                .unwrap();
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(c.revealed, vec!["clean".to_owned()]);
         assert!(!c.complete());
@@ -934,17 +947,26 @@ mod tests {
         let mut bad = ok.clone();
         bad.questions[1].code = "overall".into();
         bad.questions[0].text_ar = " ".into();
-        bad.questions[2].show_if = Some(ShowIf { question_code: "recommend".into(), op: "eq".into(), value: "1".into() });
+        bad.questions[2].show_if =
+            Some(ShowIf { question_code: "recommend".into(), op: "eq".into(), value: "1".into() });
         bad.questions[3].choices[1].value = "short".into();
         bad.questions[4].weight = 0.0;
         let e = validate_definition(&bad);
-        for field in ["questions[1].code", "questions[0].text_ar", "questions[2].show_if", "questions[3].choices", "questions[4].weight"] {
+        for field in [
+            "questions[1].code",
+            "questions[0].text_ar",
+            "questions[2].show_if",
+            "questions[3].choices",
+            "questions[4].weight",
+        ] {
             assert!(e.get(field).is_some(), "{field}: {:?}", e.0);
         }
         let mut cond = ok.clone();
-        cond.questions[5].show_if = Some(ShowIf { question_code: "again".into(), op: "gt".into(), value: "yes".into() });
+        cond.questions[5].show_if =
+            Some(ShowIf { question_code: "again".into(), op: "gt".into(), value: "yes".into() });
         assert!(validate_definition(&cond).get("questions[5].show_if").is_some());
-        cond.questions[5].show_if = Some(ShowIf { question_code: "overall".into(), op: "gt".into(), value: "9".into() });
+        cond.questions[5].show_if =
+            Some(ShowIf { question_code: "overall".into(), op: "gt".into(), value: "9".into() });
         assert!(validate_definition(&cond).get("questions[5].show_if").is_some(), "out of the rating's range");
         let text_only = def("average", vec![q("c", "text")]);
         assert!(validate_definition(&text_only).get("scoring_method").is_some());
@@ -966,7 +988,7 @@ mod tests {
         assert_eq!(next_reminder_at(sent, 0, None, 48, 0, expires), None, "reminders off");
         // Never after the link expired.
         assert_eq!(next_reminder_at(sent, 0, None, 48, 2, expires_at(sent, 2)), None);
-        assert_eq!(next_reminder_at(sent, 1, Some(h(48)), 96, 3, expires), None);
+        assert_eq!(next_reminder_at(sent, 1, Some(h(48)), 120, 3, expires), None, "due exactly at expiry");
         assert!(!is_abandoned(h(0), h(23)));
         assert!(is_abandoned(h(0), h(24)));
         assert_eq!(expires_at(sent, 0), sent + Duration::days(1), "at least a day");

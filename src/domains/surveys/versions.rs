@@ -74,7 +74,10 @@ pub async fn publish(
         .exec(txn)
         .await?;
     if moved.rows_affected != 1 {
-        return Err(AppError::Conflict("version_conflict", "The template was published by someone else meanwhile; reload it.".into()));
+        return Err(AppError::Conflict(
+            "version_conflict",
+            "The template was published by someone else meanwhile; reload it.".into(),
+        ));
     }
     let row = survey_template_version::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -88,7 +91,10 @@ pub async fn publish(
 }
 
 /// The newest published version of a template, if any.
-pub async fn current(db: &impl ConnectionTrait, template_id: Uuid) -> AppResult<Option<survey_template_version::Model>> {
+pub async fn current(
+    db: &impl ConnectionTrait,
+    template_id: Uuid,
+) -> AppResult<Option<survey_template_version::Model>> {
     Ok(survey_template_version::Entity::find()
         .filter(survey_template_version::Column::SurveyTemplateId.eq(template_id))
         .order_by_desc(survey_template_version::Column::Version)
@@ -103,7 +109,10 @@ pub fn definition(v: &survey_template_version::Model) -> AppResult<Definition> {
 }
 
 /// The definition of version `id`.
-pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<(survey_template_version::Model, Definition)>> {
+pub async fn load(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<(survey_template_version::Model, Definition)>> {
     match survey_template_version::Entity::find_by_id(id).one(db).await? {
         Some(v) => {
             let d = definition(&v)?;

@@ -1,0 +1,1 @@
+# The patient survey page and kiosks.
