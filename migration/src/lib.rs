@@ -46,6 +46,18 @@ pub async fn run_ddl(manager: &SchemaManager<'_>, script: &str) -> Result<(), Db
     Ok(())
 }
 
+/// [`run_ddl`] inside one transaction: for scripts whose statements depend on each other's
+/// schema changes (a table rebuilt, dropped and renamed), which must all run on one connection.
+pub async fn run_ddl_atomic(manager: &SchemaManager<'_>, script: &str) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait;
+    let backend = manager.get_database_backend();
+    let txn = manager.get_connection().begin().await?;
+    for statement in ddl(backend, script) {
+        txn.execute_unprepared(&statement).await?;
+    }
+    txn.commit().await
+}
+
 /// The statements of `script` (separated by lines holding only `--;;`) for `backend`.
 pub fn ddl(backend: sea_orm::DatabaseBackend, script: &str) -> Vec<String> {
     let pg = matches!(backend, sea_orm::DatabaseBackend::Postgres);

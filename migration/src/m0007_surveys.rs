@@ -15,11 +15,11 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::run_ddl(manager, UP).await
+        crate::run_ddl_atomic(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::run_ddl(manager, DOWN).await
+        crate::run_ddl_atomic(manager, DOWN).await
     }
 }
 
