@@ -489,10 +489,10 @@ pub async fn opt_outs_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Single-use links (explanation requests) are credentials of their recipient: whoever reads the
-/// outbox sees the message with the link's token cut out.
+/// Single-use links (explanation requests, patients' surveys) are credentials of their recipient:
+/// whoever reads the outbox sees the message with the link's token cut out.
 pub fn hide_link_tokens(body: &str) -> String {
-    const SECRET_PATHS: [&str; 2] = ["/complaints/explanations/respond/", "/complaints/explanations/manager/"];
+    const SECRET_PATHS: [&str; 3] = ["/complaints/explanations/respond/", "/complaints/explanations/manager/", "/s/"];
     let mut out = body.to_owned();
     for marker in SECRET_PATHS {
         let mut from = 0;
@@ -516,5 +516,9 @@ mod link_tests {
             "اشرح هنا: http://x/complaints/explanations/respond/…/ ثم http://x/complaints/explanations/manager/…"
         );
         assert_eq!(super::hide_link_tokens("no link"), "no link");
+        assert_eq!(
+            super::hide_link_tokens("Survey: https://px.example.org/s/0123abcd/ (open until 2026-03-08)"),
+            "Survey: https://px.example.org/s/…/ (open until 2026-03-08)"
+        );
     }
 }
