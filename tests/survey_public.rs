@@ -262,7 +262,7 @@ async fn out_of_range_foreign_choices_hidden_and_unknown_questions_are_refused()
     for (fields, question, message) in [
         (vec![("overall", "9")], "overall", "Please choose one of the options shown."),
         (vec![("recommend", "11")], "recommend", "Please choose one of the options shown."),
-        (vec![("wait", "forever")], "wait", "That is not one of this question's options."),
+        (vec![("wait", "forever")], "wait", "That is not one of this question"),
         (vec![("wait", "short"), ("wait", "long")], "wait", "Please choose only one option."),
         (vec![("overall", "5"), ("why", "rude staff")], "why", "does not apply to your earlier answers"),
     ] {
@@ -369,7 +369,9 @@ async fn expired_unknown_and_malformed_links_answer_kindly() {
     let unknown = unknown.text().await.unwrap();
     let malformed = phone.get(&app, "/s/not-a-token/?lang=en").await;
     assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
-    assert_eq!(malformed.text().await.unwrap(), unknown, "the same page for a malformed link");
+    // The same page for a malformed link (the language switch aside, which points at the URL asked).
+    let main = |html: &str| html[html.find("<main").unwrap()..].to_owned();
+    assert_eq!(main(&malformed.text().await.unwrap()), main(&unknown), "the same page for a malformed link");
     assert!(unknown.contains("This survey link does not work"));
     let resp = phone.get(&app, &format!("/s/{}/thanks/", "cd".repeat(32))).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
