@@ -77,3 +77,4 @@ kiosk-deactivate = إيقاف
 kiosk-poster-heading = أخبرنا عن زيارتك
 kiosk-poster-text = امسح الرمز بكاميرا هاتفك. يستغرق الأمر دقيقة واحدة ولا تحتاج إلى ذكر اسمك.
 kiosk-back = العودة إلى الأكشاك
+nav-survey-kiosks = رموز QR للأكشاك

@@ -73,3 +73,4 @@ kiosk-deactivate = Deactivate
 kiosk-poster-heading = Tell us about your visit
 kiosk-poster-text = Scan the code with your phone's camera. It takes one minute and you do not need to give your name.
 kiosk-back = Back to kiosks
+nav-survey-kiosks = Kiosk QR codes

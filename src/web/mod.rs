@@ -99,6 +99,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/complaints/settings/sla/", "nav-sla-settings", "stopwatch", Some(Permission::ViewSlaSettings)),
     ("/surveys/", "nav-surveys", "clipboard-check", Some(Permission::ViewSurveys)),
     ("/surveys/templates/", "nav-survey-templates", "ui-checks", Some(Permission::ManageSurveyTemplates)),
+    ("/surveys/kiosks/", "nav-survey-kiosks", "qr-code", Some(Permission::ManageSurveyTemplates)),
     ("/journeys/templates/", "nav-journeys", "signpost-split", Some(Permission::ViewDirectory)),
     ("/notifications/outbox/", "nav-outbox", "envelope", Some(Permission::ViewPatients)),
     ("/notifications/templates/", "nav-notification-templates", "card-text", Some(Permission::ManageSystem)),
