@@ -141,14 +141,8 @@ pub async fn seed_journey(
     if exists.is_some() {
         return Ok(false);
     }
-    let survey = survey_template(
-        db,
-        hospital_id,
-        &format!("{}-EXPERIENCE", kind.to_uppercase()),
-        &format!("{en} experience survey"),
-        &format!("استبيان تجربة {ar}"),
-    )
-    .await?;
+    // Survey stages use the hospital's default (published) survey templates.
+    let surveys = crate::seed::survey_templates::seed_default_survey_templates(db, hospital_id).await?;
     let at = now();
     let template = journey_template::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -173,7 +167,11 @@ pub async fn seed_journey(
             name_en: Set((*s_en).into()),
             name_ar: Set((*s_ar).into()),
             trigger_event_code: Set((*trigger).into()),
-            survey_template_id: Set(with_survey.then_some(survey)),
+            survey_template_id: Set(if *with_survey {
+                surveys.id(crate::seed::survey_templates::template_code_for_stage(kind, code))
+            } else {
+                None
+            }),
             send_delay_minutes: Set(0),
             created_at: Set(at),
             updated_at: Set(at),

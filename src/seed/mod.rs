@@ -4,5 +4,7 @@ pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod demo_complaints;
+pub mod demo_surveys;
 pub mod reference;
+pub mod survey_templates;
 pub mod taxonomy;
