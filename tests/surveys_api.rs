@@ -1,6 +1,8 @@
 //! The staff side of surveys through the API: the instances list (filters and scope), manual and
 //! bulk sending, cancel, the contact log, follow-ups, per-template results and the exports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::Utc;

@@ -841,7 +841,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<surv
     )
     .await?;
     txn.commit().await?;
-    Ok(survey_instance::Entity::find_by_id(s.id).one(&state.db).await?.ok_or(not_found("survey"))?)
+    survey_instance::Entity::find_by_id(s.id).one(&state.db).await?.ok_or(not_found("survey"))
 }
 
 /// A staff contact with the patient. Unknown fields are refused.
