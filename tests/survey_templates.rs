@@ -21,7 +21,7 @@ async fn create_template(app: &TestApp, token: &str, code: &str) -> String {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_owned()
+    body["id"].as_str().expect("id").to_owned()
 }
 
 fn rating(code: &str) -> Value {

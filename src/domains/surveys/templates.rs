@@ -936,7 +936,7 @@ async fn touch(txn: &impl ConnectionTrait, template_id: Uuid) -> AppResult<()> {
 }
 
 /// The draft question `qid` of template `t`, or 404.
-fn question_in<'a>(rows: &'a [survey_question::Model], qid: Uuid) -> AppResult<(usize, &'a survey_question::Model)> {
+fn question_in(rows: &[survey_question::Model], qid: Uuid) -> AppResult<(usize, &survey_question::Model)> {
     rows.iter().enumerate().find(|(_, r)| r.id == qid).ok_or(not_found("survey question"))
 }
 
