@@ -160,7 +160,9 @@ for (const lang of ['ar', 'en']) {
   const stamp = `${Date.now()}`.slice(-8);
   const mrn = `BRW-${lang.toUpperCase()}-${stamp}`;
   const phone = `059${stamp.slice(-7)}`;
-  const comment = lang === 'ar' ? `انتظار طويل ${stamp}` : `Long wait ${stamp}`;
+  // Digits in comments are masked on staff pages (they may be phone numbers): a word instead.
+  const word = [...stamp].map((d) => 'abcdefghij'[Number(d)]).join('');
+  const comment = lang === 'ar' ? `انتظار طويل ${word}` : `Long wait ${word}`;
   const R = {};
 
   step(`${lang}: the hospital's system completes the consultation stage`, async () => {
@@ -200,7 +202,8 @@ for (const lang of ['ar', 'en']) {
 
   step(`${lang}: the patient answers low and submits`, async () => {
     for (let round = 0; round < 4; round += 1) {
-      await answerShown(S.patient, comment);
+      // Answering may reveal questions (the page's script shows them at once): answer until none is left.
+      while (await answerShown(S.patient, comment) > 0) { /* next pass */ }
       await Promise.all([S.patient.waitForNavigation({ waitUntil: 'load', timeout: NAV_TIMEOUT }), S.patient.click('#survey-submit')]);
       if (await S.patient.locator('#survey-thanks').count()) break;
       const errs = await S.patient.locator('.survey-error').allInnerTexts();
