@@ -1,5 +1,6 @@
 //! The survey template builder: the JSON API (templates, draft questions, reorder, publish,
 //! preview, versions), its validation, scope and roles, and the builder and preview pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
