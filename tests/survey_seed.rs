@@ -17,7 +17,7 @@ use px360::domains::surveys::model::{survey_instance, survey_question, survey_te
 use px360::domains::surveys::rules;
 use px360::domains::surveys::{respond, versions};
 use px360::seed::survey_templates::{self, COMPLAINT_RESOLUTION, default_templates};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 /// A fresh database with nothing in it (the demo seeds only an empty one).
 async fn empty_state() -> (AppState, common::DbGuard) {
@@ -219,6 +219,8 @@ async fn the_demo_seeds_published_templates_and_sixty_days_of_consistent_surveys
         assert_eq!(again.created, 0);
         assert_eq!(again.templates.len(), 7);
     }
+    let dry = survey_templates::seed_hospitals(db, None, true).await.unwrap();
+    assert_eq!(dry, survey_templates::Outcome { created: 0, unchanged: 14 });
     assert!(!px360::seed::demo::seed_if_empty(&state).await.unwrap());
     px360::seed::demo_surveys::seed(&state).await.unwrap();
     assert_eq!(survey_template::Entity::find().count(db).await.unwrap(), templates);
@@ -232,6 +234,10 @@ async fn the_bench_surveys_have_a_published_version() {
     let db = &state.db;
     px360::seed::bench::seed(&state).await.unwrap();
     px360::seed::bench::seed(&state).await.unwrap();
+    // The reference seed's entry point: counts in a dry run, then nothing left to create.
+    let h0 = hospital::Entity::find().one(db).await.unwrap().unwrap();
+    let dry = survey_templates::seed_hospitals(db, Some(h0.id), true).await.unwrap();
+    assert_eq!(dry, survey_templates::Outcome { created: 0, unchanged: 7 });
     let h = hospital::Entity::find().filter(hospital::Column::Code.eq("BENCH")).one(db).await.unwrap().unwrap();
     let templates =
         survey_template::Entity::find().filter(survey_template::Column::HospitalId.eq(h.id)).all(db).await.unwrap();
@@ -255,4 +261,40 @@ async fn the_bench_surveys_have_a_published_version() {
     }
     codes.sort_unstable();
     assert_eq!(codes, [("MD", survey_templates::OPD), ("PHARM", survey_templates::PHARMACY)]);
+}
+
+#[tokio::test]
+async fn the_reference_seed_creates_the_defaults_once_and_a_dry_run_writes_nothing() {
+    let (state, _guard) = empty_state().await;
+    let db = &state.db;
+    let at = px360::domains::organizations::service::now();
+    let h = hospital::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        code: Set("REF".into()),
+        name_en: Set("Reference Hospital".into()),
+        name_ar: Set("مستشفى المرجع".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let dry = survey_templates::seed_hospitals(db, None, true).await.unwrap();
+    assert_eq!(dry, survey_templates::Outcome { created: 7, unchanged: 0 });
+    assert_eq!(survey_template::Entity::find().count(db).await.unwrap(), 0, "a dry run writes nothing");
+    let done = survey_templates::seed_hospitals(db, Some(h.id), false).await.unwrap();
+    assert_eq!(done, survey_templates::Outcome { created: 7, unchanged: 0 });
+    let again = survey_templates::seed_hospitals(db, None, false).await.unwrap();
+    assert_eq!(again, survey_templates::Outcome { created: 0, unchanged: 7 });
+    let templates = survey_template::Entity::find().all(db).await.unwrap();
+    assert_eq!(templates.len(), 7);
+    assert!(templates.iter().all(|t| t.current_version == 1 && !t.has_draft_changes && t.is_active));
+    // The published version is what the draft questions say.
+    for t in &templates {
+        let (_, def) =
+            versions::load(db, versions::current(db, t.id).await.unwrap().unwrap().id).await.unwrap().unwrap();
+        assert_eq!(def, versions::draft_definition(db, t).await.unwrap(), "{}", t.code);
+        assert_eq!(def.negative_threshold, rules::default_threshold(&t.scoring_method));
+    }
 }

@@ -607,3 +607,41 @@ pub async fn seed_default_survey_templates(db: &DatabaseConnection, hospital_id:
     txn.commit().await?;
     Ok(out)
 }
+
+/// What [`seed_hospitals`] did (or would do with `dry_run`), counted in templates.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub created: usize,
+    pub unchanged: usize,
+}
+
+/// The default templates in every live hospital (or only `only`), for `px360 admin
+/// seed-reference`; `dry_run` counts what would be created.
+pub async fn seed_hospitals(db: &DatabaseConnection, only: Option<Uuid>, dry_run: bool) -> anyhow::Result<Outcome> {
+    use crate::domains::organizations::model::hospital;
+    let mut select = hospital::Entity::find().filter(hospital::Column::DeletedAt.is_null());
+    if let Some(id) = only {
+        select = select.filter(hospital::Column::Id.eq(id));
+    }
+    let defaults = default_templates().len();
+    let mut out = Outcome::default();
+    for h in select.all(db).await? {
+        if dry_run {
+            let codes: Vec<&str> = default_templates().iter().map(|d| d.code).collect();
+            let have = survey_template::Entity::find()
+                .filter(survey_template::Column::HospitalId.eq(h.id))
+                .filter(survey_template::Column::DeletedAt.is_null())
+                .filter(survey_template::Column::Code.is_in(codes))
+                .all(db)
+                .await?
+                .len();
+            out.created += defaults - have.min(defaults);
+            out.unchanged += have.min(defaults);
+        } else {
+            let s = seed_default_survey_templates(db, h.id).await?;
+            out.created += s.created;
+            out.unchanged += s.templates.len() - s.created;
+        }
+    }
+    Ok(out)
+}
