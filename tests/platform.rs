@@ -65,6 +65,22 @@ const API_PATHS: &[&str] = &[
     "/api/actions/{id}/status/",
     "/api/actions/{id}/logs/",
     "/api/actions/{id}/attachments/",
+    "/api/surveys/instances/",
+    "/api/surveys/instances/bulk/",
+    "/api/surveys/instances/{id}/",
+    "/api/surveys/instances/{id}/cancel/",
+    "/api/surveys/instances/{id}/contacts/",
+    "/api/surveys/instances/{id}/follow-up/",
+    "/api/surveys/kiosks/",
+    "/api/surveys/kiosks/{id}/",
+    "/api/surveys/templates/",
+    "/api/surveys/templates/{id}/",
+    "/api/surveys/templates/{id}/preview/",
+    "/api/surveys/templates/{id}/publish/",
+    "/api/surveys/templates/{id}/questions/",
+    "/api/surveys/templates/{id}/questions/{qid}/",
+    "/api/surveys/templates/{id}/reorder/",
+    "/api/surveys/templates/{id}/results/",
 ];
 
 async fn health(app: &TestApp) -> (StatusCode, Value) {

@@ -550,9 +550,8 @@ pub async fn send_reminders(state: &AppState, at: DateTime<Utc>) -> Result<RunCo
     let mut templates: BTreeMap<Uuid, Option<survey_template::Model>> = BTreeMap::new();
     let mut counts = RunCounts::default();
     for s in candidates {
-        if !templates.contains_key(&s.survey_template_id) {
-            let t = survey_template::Entity::find_by_id(s.survey_template_id).one(&state.db).await?;
-            templates.insert(s.survey_template_id, t);
+        if let std::collections::btree_map::Entry::Vacant(e) = templates.entry(s.survey_template_id) {
+            e.insert(survey_template::Entity::find_by_id(s.survey_template_id).one(&state.db).await?);
         }
         let Some(Some(t)) = templates.get(&s.survey_template_id) else { continue };
         let Some(sent_at) = s.sent_at else { continue };
@@ -564,7 +563,7 @@ pub async fn send_reminders(state: &AppState, at: DateTime<Utc>) -> Result<RunCo
             t.reminder_max,
             s.token_expires_at,
         );
-        if !due.is_some_and(|d| d <= at) {
+        if due.is_none_or(|d| d > at) {
             continue;
         }
         match remind(state, &s, t, at).await {

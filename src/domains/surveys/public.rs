@@ -538,6 +538,7 @@ async fn survey_post(
                 .filter(|code| open.definition.question(code).is_some_and(|q| q.question_type.starts_with("text")))
                 .filter_map(|code| posted.get(code).map(|v| (code.clone(), v.join("\n").trim().to_owned())))
                 .collect();
+            let checked = *checked;
             let outcome = Outcome { errors: checked.errors, revealed: checked.revealed, raw_text, saved: !finish };
             page(&state, chrome, &token, &open, outcome).await
         }

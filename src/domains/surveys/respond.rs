@@ -124,9 +124,9 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<Result<Open, Close
 #[derive(Debug)]
 pub enum Submitted {
     /// Kept (partially, or with errors to show); the page is shown again.
-    Saved { open: Open, checked: Checked },
+    Saved { open: Box<Open>, checked: Box<Checked> },
     /// Finished: the thank-you page.
-    Completed(survey_instance::Model),
+    Completed(Box<survey_instance::Model>),
 }
 
 /// Saves posted answers (values by question code) and, with `finish`, completes the survey when
@@ -173,13 +173,13 @@ pub async fn submit(
         if woke {
             state.waker.wake(crate::jobs::Queue::Notifications);
         }
-        return Ok(Ok(Submitted::Completed(done)));
+        return Ok(Ok(Submitted::Completed(Box::new(done))));
     }
     txn.commit().await?;
     let mut open = open;
     open.survey.status = "in_progress".into();
     open.answers = checked.answers.clone();
-    Ok(Ok(Submitted::Saved { open, checked }))
+    Ok(Ok(Submitted::Saved { open: Box::new(open), checked: Box::new(checked) }))
 }
 
 /// Writes the answers that changed and deletes the ones withdrawn.

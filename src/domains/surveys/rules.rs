@@ -400,7 +400,7 @@ pub fn parse_answer(q: &Question, raw: &[String]) -> Result<Option<Answer>, Answ
 /// Whether `answer` (of `target`) meets `cond`.
 fn matches(cond: &ShowIf, target: &Question, answer: &Answer) -> bool {
     let equal = match answer {
-        Answer::Choices(chosen) => chosen.iter().any(|c| *c == cond.value),
+        Answer::Choices(chosen) => chosen.contains(&cond.value),
         other => other.display(target) == cond.value.trim() || numeric_eq(other, &cond.value),
     };
     match (cond.op.as_str(), answer) {
@@ -830,7 +830,8 @@ mod tests {
         let mut multi = mc.clone();
         multi.allow_multiple = true;
         let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-        let cases: Vec<(&Question, Vec<String>, Result<Option<Answer>, AnswerError>)> = vec![
+        type Case<'a> = (&'a Question, Vec<String>, Result<Option<Answer>, AnswerError>);
+        let cases: Vec<Case> = vec![
             (&mc, s(&["a"]), Ok(Some(Answer::Choices(vec!["a".into()])))),
             (&mc, s(&["z"]), Err(AnswerError::NotAChoice)),
             (&mc, s(&["a", "b"]), Err(AnswerError::OneChoice)),
