@@ -207,18 +207,72 @@ async fn the_invitation_goes_to_the_preferred_channel_falls_back_and_respects_co
         reason: &'static str,
     }
     let cases = [
-        Case { name: "sms", phone: "0501234567", mail: "", channel: "sms", status: "scheduled", sent_on: "sms", reason: "" },
-        Case { name: "whatsapp when chosen", phone: "0501234568", mail: "", channel: "whatsapp", status: "scheduled", sent_on: "whatsapp", reason: "" },
-        Case { name: "no phone: e-mail", phone: "", mail: "salem@example.org", channel: "sms", status: "scheduled", sent_on: "email", reason: "" },
-        Case { name: "e-mail preferred but missing: sms", phone: "0501234569", mail: "", channel: "email", status: "scheduled", sent_on: "sms", reason: "" },
-        Case { name: "an unusable phone: e-mail", phone: "12", mail: "s2@example.org", channel: "sms", status: "scheduled", sent_on: "email", reason: "" },
-        Case { name: "nothing to reach", phone: "", mail: "", channel: "sms", status: "suppressed", sent_on: "", reason: "no_contact" },
+        Case {
+            name: "sms",
+            phone: "0501234567",
+            mail: "",
+            channel: "sms",
+            status: "scheduled",
+            sent_on: "sms",
+            reason: "",
+        },
+        Case {
+            name: "whatsapp when chosen",
+            phone: "0501234568",
+            mail: "",
+            channel: "whatsapp",
+            status: "scheduled",
+            sent_on: "whatsapp",
+            reason: "",
+        },
+        Case {
+            name: "no phone: e-mail",
+            phone: "",
+            mail: "salem@example.org",
+            channel: "sms",
+            status: "scheduled",
+            sent_on: "email",
+            reason: "",
+        },
+        Case {
+            name: "e-mail preferred but missing: sms",
+            phone: "0501234569",
+            mail: "",
+            channel: "email",
+            status: "scheduled",
+            sent_on: "sms",
+            reason: "",
+        },
+        Case {
+            name: "an unusable phone: e-mail",
+            phone: "12",
+            mail: "s2@example.org",
+            channel: "sms",
+            status: "scheduled",
+            sent_on: "email",
+            reason: "",
+        },
+        Case {
+            name: "nothing to reach",
+            phone: "",
+            mail: "",
+            channel: "sms",
+            status: "suppressed",
+            sent_on: "",
+            reason: "no_contact",
+        },
     ];
     for (i, c) in cases.iter().enumerate() {
         let p = patient(&app, &format!("MRN-C{i}"), c.phone, c.mail, c.channel).await;
         let created = send(&app, &t, &p, None).await;
         let s = created.survey;
-        assert_eq!((s.status.as_str(), s.channel.as_str()), (c.status, c.sent_on), "{}: {}", c.name, s.suppression_reason);
+        assert_eq!(
+            (s.status.as_str(), s.channel.as_str()),
+            (c.status, c.sent_on),
+            "{}: {}",
+            c.name,
+            s.suppression_reason
+        );
         assert!(s.suppression_reason.starts_with(c.reason), "{}: {}", c.name, s.suppression_reason);
         assert_eq!(s.token_hash, px360::auth::tokens::hash_token(&created.token), "only the hash is stored");
         assert_eq!(created.token.len(), 64, "256-bit token");
@@ -329,23 +383,16 @@ async fn reminders_go_at_48_and_96_hours_with_fresh_links_and_links_expire() {
     deliver_all(&app).await;
     let sent_at = survey(&app, created.survey.id).await.sent_at.unwrap();
     // The second patient answers at once: no reminders for them.
-    let finished = respond::submit(
-        &app.state,
-        &done.token,
-        &post(&[("overall", "4"), ("doctor", "5"), ("recommend", "9")]),
-        true,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let finished =
+        respond::submit(&app.state, &done.token, &post(&[("overall", "4"), ("doctor", "5"), ("recommend", "9")]), true)
+            .await
+            .unwrap()
+            .unwrap();
     assert!(matches!(finished, Submitted::Completed(_)));
 
     let h = |x: i64| sent_at + Duration::hours(x);
-    let reminders = || {
-        message::Entity::find()
-            .filter(message::Column::TemplateCode.eq("survey_reminder"))
-            .count(app.db())
-    };
+    let reminders =
+        || message::Entity::find().filter(message::Column::TemplateCode.eq("survey_reminder")).count(app.db());
     for (at, expected_total) in [(h(47), 0), (h(48), 1), (h(49), 1), (h(95), 1), (h(97), 2), (h(150), 2)] {
         delivery::send_reminders(&app.state, at).await.unwrap();
         assert_eq!(reminders().await.unwrap(), expected_total, "at +{} h", (at - sent_at).num_hours());
@@ -432,7 +479,8 @@ async fn a_negative_survey_opens_one_action_alerts_the_manager_and_keeps_its_ver
     assert_eq!(s.total_score, Some(1.33));
     assert_eq!(s.score_100, Some(8.25));
     assert!(s.is_negative);
-    let action = px_action::Entity::find_by_id(s.action_id.expect("action linked")).one(app.db()).await.unwrap().unwrap();
+    let action =
+        px_action::Entity::find_by_id(s.action_id.expect("action linked")).one(app.db()).await.unwrap().unwrap();
     assert_eq!((action.source_type.as_str(), action.source_id), ("survey", Some(s.id)));
     assert_eq!(action.department_id, Some(dept));
     let alert = message::Entity::find()
@@ -465,12 +513,15 @@ async fn a_negative_survey_opens_one_action_alerts_the_manager_and_keeps_its_ver
     // A good survey is not negative and opens nothing.
     let q2 = patient(&app, "MRN-G", "0501234599", "", "sms").await;
     let good = send(&app, &t, &q2, Some(dept)).await;
-    let Submitted::Completed(s) =
-        respond::submit(&app.state, &good.token, &post(&[("overall", "5"), ("doctor", "4"), ("recommend", "10")]), true)
-            .await
-            .unwrap()
-            .unwrap()
-    else {
+    let Submitted::Completed(s) = respond::submit(
+        &app.state,
+        &good.token,
+        &post(&[("overall", "5"), ("doctor", "4"), ("recommend", "10")]),
+        true,
+    )
+    .await
+    .unwrap()
+    .unwrap() else {
         panic!("not completed")
     };
     assert_eq!((s.total_score, s.is_negative, s.action_id), (Some(4.5), false, None));
@@ -505,7 +556,11 @@ async fn unknown_answers_are_refused_and_nothing_is_saved() {
         .all(app.db())
         .await
         .unwrap();
-    assert_eq!(saved.iter().map(|r| r.question_code.as_str()).collect::<Vec<_>>(), vec!["doctor"], "only the valid answer");
+    assert_eq!(
+        saved.iter().map(|r| r.question_code.as_str()).collect::<Vec<_>>(),
+        vec!["doctor"],
+        "only the valid answer"
+    );
     for bad in ["", "abc", &"f".repeat(64), &"0".repeat(63)] {
         assert!(matches!(respond::open(&app.state, bad).await.unwrap(), Err(Closed::Unknown)), "{bad}");
     }
