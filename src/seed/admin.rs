@@ -81,6 +81,8 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
                 "complaint categories: {} {verb} created, {} {verb} updated, {} unchanged",
                 c.created, c.updated, c.unchanged
             );
+            let s = crate::seed::survey_templates::seed_hospitals(&state.db, only, dry_run).await?;
+            println!("survey templates: {} {verb} created and published, {} unchanged", s.created, s.unchanged);
         }
         Admin::CreateApiKey { hospital, source, name, rate_limit } => {
             let hospital = hospital_by_code(state, &hospital).await?;
