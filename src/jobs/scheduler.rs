@@ -192,7 +192,7 @@ mod tests {
     fn default_table_parses_and_blank_disables() {
         let mut table = default_schedules();
         let all = parse_table(&table).unwrap().len();
-        assert_eq!(all, 5, "audit check, purge, and the three SLA checks");
+        assert_eq!(all, 7, "audit check, purge, the three SLA checks, survey reminders and expiry");
         table.insert("purge_finished_jobs".into(), "  ".into());
         assert_eq!(parse_table(&table).unwrap().len(), all - 1);
         table.insert("nope".into(), "* * * * * *".into());
