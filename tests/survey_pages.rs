@@ -362,9 +362,18 @@ async fn contact_form_cancel_and_send_form() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    // A nurse reads surveys but cannot send.
+    // A nurse reads their department's surveys but cannot send or export.
     let (nurse, _) = app.login_page_session(&common::email(Role::Nurse)).await;
     assert_eq!(page(&nurse, &app, "/surveys/send/").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(page(&nurse, &app, "/surveys/export.csv").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(page(&nurse, &app, &format!("/surveys/{bad}/")).await.0, StatusCode::NOT_FOUND, "not their department");
+    let ward = app.user(Role::Nurse).department_id.expect("the test nurse has a department");
+    survey_instance::Entity::update_many()
+        .col_expr(survey_instance::Column::DepartmentId, sea_orm::sea_query::Expr::value(Some(ward)))
+        .filter(survey_instance::Column::Id.eq(bad))
+        .exec(app.db())
+        .await
+        .unwrap();
     let (status, html) = page(&nurse, &app, &format!("/surveys/{bad}/")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("id=\"contact-form\""));

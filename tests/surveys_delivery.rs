@@ -300,6 +300,19 @@ async fn the_invitation_goes_to_the_preferred_channel_falls_back_and_respects_co
     assert_eq!(s.status, "suppressed");
     assert!(s.suppression_reason.starts_with("ineligible"), "{}", s.suppression_reason);
 
+    // A template never published sends no link that would only say "unavailable".
+    let draft = template(&app, "draft", "stage", questions()).await;
+    use px360::domains::surveys::model::survey_template_version;
+    survey_template_version::Entity::delete_many()
+        .filter(survey_template_version::Column::SurveyTemplateId.eq(draft.id))
+        .exec(app.db())
+        .await
+        .unwrap();
+    let p = patient(&app, "MRN-U", "0503333333", "", "sms").await;
+    let s = send(&app, &draft, &p, None).await.survey;
+    assert_eq!(s.status, "suppressed");
+    assert!(s.suppression_reason.contains("no published version"), "{}", s.suppression_reason);
+
     // An inactive template sends nothing.
     survey_template::Entity::update_many()
         .col_expr(survey_template::Column::IsActive, Expr::value(false))
@@ -405,6 +418,33 @@ async fn reminders_go_at_48_and_96_hours_with_fresh_links_and_links_expire() {
         .await
         .unwrap()
         .unwrap();
+    // A reminder still queued when the patient answers is not sent.
+    let late = patient(&app, "MRN-R3", "0501234569", "", "sms").await;
+    let third = send(&app, &t, &late, None).await;
+    deliver_all(&app).await;
+    let sent3 = survey(&app, third.survey.id).await.sent_at.unwrap();
+    delivery::send_reminders(&app.state, sent3 + Duration::hours(48)).await.unwrap();
+    let queued = message::Entity::find()
+        .filter(message::Column::TemplateCode.eq("survey_reminder"))
+        .filter(message::Column::Status.eq("queued"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .expect("a reminder waits to be sent");
+    let Submitted::Completed(_) = respond::submit(
+        &app.state,
+        &third.token,
+        &post(&[("overall", "4"), ("doctor", "4"), ("recommend", "8")]),
+        true,
+    )
+    .await
+    .unwrap()
+    .unwrap() else {
+        panic!("not completed")
+    };
+    deliver_all(&app).await;
+    let after = msg(&app, queued.id).await;
+    assert_eq!((after.status.as_str(), after.suppression_reason.as_str()), ("suppressed", "the survey is closed"));
     assert_eq!(reminder.category, "survey_exempt", "reminders are outside the cap");
     let token = reminder.body.split("/s/").nth(1).unwrap().split('/').next().unwrap().to_owned();
     assert_eq!(delivery::by_token(app.db(), &token).await.unwrap().map(|x| x.id), Some(s.id), "the reminder's link");

@@ -142,6 +142,9 @@ CREATE UNIQUE INDEX uq_survey_instances__complaint ON survey_instances (complain
 --;;
 CREATE UNIQUE INDEX uq_survey_instances__token ON survey_instances (token_hash)
 --;;
+-- one follow-up satisfaction check per survey
+CREATE UNIQUE INDEX uq_survey_instances__follow_up ON survey_instances (parent_id) WHERE parent_id IS NOT NULL AND source = 'follow_up'
+--;;
 CREATE INDEX ix_survey_instances__hospital ON survey_instances (hospital_id, created_at)
 --;;
 CREATE INDEX ix_survey_instances__template ON survey_instances (survey_template_id, status)
@@ -156,8 +159,12 @@ CREATE INDEX ix_survey_instances__message ON survey_instances (message_id)
 CREATE TABLE survey_links (
     token_hash varchar(64) PRIMARY KEY,
     survey_instance_id {uuid} NOT NULL REFERENCES survey_instances (id),
+    -- the message that carried it (a reminder, or an invitation on a fallback channel)
+    message_id {uuid} REFERENCES messages (id),
     created_at {ts} NOT NULL
 )
+--;;
+CREATE INDEX ix_survey_links__message ON survey_links (message_id)
 --;;
 -- one answer per question of a survey
 CREATE TABLE survey_responses (

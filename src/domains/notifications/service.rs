@@ -381,6 +381,22 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
         return Ok(());
     }
 
+    // A survey answered, cancelled or expired since its message was queued: the message is moot.
+    if msg.status != "sending" && !crate::domains::surveys::delivery::still_wanted(db, &msg, at).await? {
+        let done = message::Entity::update_many()
+            .col_expr(message::Column::Status, Expr::value("suppressed"))
+            .col_expr(message::Column::SuppressionReason, Expr::value("the survey is closed"))
+            .col_expr(message::Column::UpdatedAt, Expr::value(at))
+            .filter(message::Column::Id.eq(id))
+            .filter(message::Column::Status.is_in(["queued", "held"]))
+            .exec(db)
+            .await?;
+        if done.rows_affected == 1 {
+            count(&msg.channel, "suppressed");
+        }
+        return Ok(());
+    }
+
     // Quiet hours: hold the message and come back when the window ends.
     if msg.status != "sending"
         && let Some(hid) = msg.hospital_id

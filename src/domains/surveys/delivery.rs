@@ -205,7 +205,7 @@ async fn send_link(
                 });
             }
             // An address the channel cannot use: the next channel.
-            _ => last_failure = Some(format!("{channel}: {}", m.error)),
+            _ => last_failure = Some(format!("no usable address for {channel}")),
         }
     }
     Ok(suppressed(&match last_failure {
@@ -262,8 +262,13 @@ pub async fn create(state: &AppState, txn: &DatabaseTransaction, new: NewSurvey)
         .unwrap_or_else(|| "ar".to_owned());
     let sent = if !t.is_active {
         suppressed("ineligible: the survey template is inactive")
+    } else if version.is_none() {
+        // A link to a survey with no questions would only say "unavailable": send nothing.
+        suppressed("ineligible: the survey template has no published version")
     } else if !new.deliver {
-        Sent { status: "sent", reason: String::new(), channel: "kiosk".into(), message_id: None, queued: false }
+        // A kiosk survey is opened on the spot: it was never sent (it does not count as sent in the
+        // response rate until it is answered).
+        Sent { status: "viewed", reason: String::new(), channel: "kiosk".into(), message_id: None, queued: false }
     } else {
         let preferred = new.patient.as_ref().map(|p| p.preferred_channel.as_str()).unwrap_or("sms");
         let exempt = t.throttle_exempt || new.source != "journey" && new.source != "manual";
@@ -301,8 +306,8 @@ pub async fn create(state: &AppState, txn: &DatabaseTransaction, new: NewSurvey)
         token_expires_at: Set(expires),
         scheduled_for: Set(send_at),
         message_id: Set(sent.message_id),
-        sent_at: Set((sent.status == "sent").then_some(at)),
-        opened_at: Set(None),
+        sent_at: Set(None),
+        opened_at: Set((sent.status == "viewed").then_some(at)),
         started_at: Set(None),
         completed_at: Set(None),
         last_activity_at: Set(None),
@@ -431,6 +436,22 @@ async fn fall_back(
     status: &str,
 ) -> AppResult<bool> {
     let at = now();
+    // Claim the survey while it still waits on this message (a patient who already opened it from
+    // an earlier link is not set back): provisionally final, then moved on if a channel is left.
+    let claimed = survey_instance::Entity::update_many()
+        .col_expr(
+            survey_instance::Column::Status,
+            Expr::value(if status == "failed" { "undeliverable" } else { "suppressed" }),
+        )
+        .col_expr(survey_instance::Column::UpdatedAt, Expr::value(at))
+        .filter(survey_instance::Column::Id.eq(s.id))
+        .filter(survey_instance::Column::MessageId.eq(msg.id))
+        .filter(survey_instance::Column::Status.is_in(["scheduled", "sent"]))
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(false);
+    }
     let t = survey_template::Entity::find_by_id(s.survey_template_id).one(txn).await?;
     let patient = match s.patient_id {
         Some(p) => patient::Entity::find_by_id(p).one(txn).await?,
@@ -446,8 +467,9 @@ async fn fall_back(
     let preferred = patient.as_ref().map(|p| p.preferred_channel.as_str()).unwrap_or("sms");
     let order = rules::channel_order(preferred);
     let rest: Vec<&str> = order.iter().skip_while(|c| **c != msg.channel).skip(1).copied().collect();
+    // The provider's own words (which may quote the address) stay on the message row.
     let why = if status == "failed" {
-        format!("undeliverable by {}: {}", msg.channel, msg.error)
+        format!("undeliverable: {} refused the message", msg.channel)
     } else {
         msg.suppression_reason.clone()
     };
@@ -471,6 +493,7 @@ async fn fall_back(
                 survey_link::ActiveModel {
                     token_hash: Set(hash_token(&token)),
                     survey_instance_id: Set(s.id),
+                    message_id: Set(sent.message_id),
                     created_at: Set(at),
                 }
                 .insert(txn)
@@ -480,22 +503,44 @@ async fn fall_back(
         }
         _ => None,
     };
-    let mut row: survey_instance::ActiveModel = s.clone().into();
+    let update = survey_instance::Entity::update_many()
+        .col_expr(survey_instance::Column::SuppressionReason, Expr::value(why.chars().take(200).collect::<String>()))
+        .col_expr(survey_instance::Column::UpdatedAt, Expr::value(at))
+        .filter(survey_instance::Column::Id.eq(s.id));
     match sent {
         Some(sent) if sent.queued => {
-            row.channel = Set(sent.channel);
-            row.message_id = Set(sent.message_id);
-            row.status = Set("scheduled".into());
-            row.suppression_reason = Set(why.chars().take(200).collect());
+            update
+                .col_expr(survey_instance::Column::Channel, Expr::value(sent.channel))
+                .col_expr(survey_instance::Column::MessageId, Expr::value(sent.message_id))
+                .col_expr(survey_instance::Column::Status, Expr::value("scheduled"))
+                .exec(txn)
+                .await?;
+            Ok(true)
         }
         _ => {
-            row.status = Set(if status == "failed" { "undeliverable" } else { "suppressed" }.into());
-            row.suppression_reason = Set(why.chars().take(200).collect());
+            update.exec(txn).await?;
+            Ok(false)
         }
     }
-    row.updated_at = Set(at);
-    let saved = row.update(txn).await?;
-    Ok(saved.status == "scheduled")
+}
+
+/// Whether a survey message (invitation or reminder) should still go out: not when its survey was
+/// answered, cancelled, expired or its link ran out meanwhile. Messages of no survey (sent by hand
+/// through the notifications API) always go.
+pub async fn still_wanted(db: &impl ConnectionTrait, msg: &message::Model, at: DateTime<Utc>) -> AppResult<bool> {
+    if !msg.category.starts_with("survey") {
+        return Ok(true);
+    }
+    let own = survey_instance::Entity::find().filter(survey_instance::Column::MessageId.eq(msg.id)).one(db).await?;
+    let survey = match own {
+        Some(s) => Some(s),
+        None => match survey_link::Entity::find().filter(survey_link::Column::MessageId.eq(msg.id)).one(db).await? {
+            Some(link) => survey_instance::Entity::find_by_id(link.survey_instance_id).one(db).await?,
+            None => None,
+        },
+    };
+    Ok(survey
+        .is_none_or(|s| (rules::OPEN.contains(&s.status.as_str()) || s.status == "pending") && s.token_expires_at > at))
 }
 
 /// Cancels a survey that is not final yet. Returns whether it did.
@@ -543,7 +588,11 @@ pub async fn send_reminders(state: &AppState, at: DateTime<Utc>) -> Result<RunCo
         .filter(survey_instance::Column::TokenExpiresAt.gt(at))
         .filter(survey_instance::Column::SentAt.is_not_null())
         .filter(survey_instance::Column::Source.ne("kiosk"))
-        .order_by_asc(survey_instance::Column::SentAt)
+        .filter(Expr::cust(
+            "survey_instances.reminder_count < (SELECT t.reminder_max FROM survey_templates t \
+             WHERE t.id = survey_instances.survey_template_id)",
+        ))
+        .order_by_asc(Expr::cust("COALESCE(survey_instances.last_reminder_at, survey_instances.sent_at)"))
         .limit(5000)
         .all(&state.db)
         .await?;
@@ -593,6 +642,8 @@ async fn remind(
         .col_expr(survey_instance::Column::UpdatedAt, Expr::value(at))
         .filter(survey_instance::Column::Id.eq(s.id))
         .filter(survey_instance::Column::ReminderCount.eq(s.reminder_count))
+        .filter(survey_instance::Column::Status.is_in(["sent", "delivered", "viewed", "in_progress", "abandoned"]))
+        .filter(survey_instance::Column::TokenExpiresAt.gt(at))
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
@@ -628,6 +679,7 @@ async fn remind(
         survey_link::ActiveModel {
             token_hash: Set(hash_token(&token)),
             survey_instance_id: Set(s.id),
+            message_id: Set(sent.message_id),
             created_at: Set(at),
         }
         .insert(&txn)

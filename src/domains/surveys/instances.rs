@@ -267,7 +267,8 @@ pub fn sees(actor: &Actor, s: &survey_instance::Model) -> bool {
         return false;
     }
     match actor.role {
-        Role::DepartmentManager => s.department_id.is_some_and(|d| actor.department_ids.contains(&d)),
+        // Department managers and nurses: their departments' surveys (spec §3).
+        Role::DepartmentManager | Role::Nurse => s.department_id.is_some_and(|d| actor.department_ids.contains(&d)),
         _ => true,
     }
 }
@@ -277,7 +278,7 @@ pub fn scoped_select(actor: &Actor) -> Select<survey_instance::Entity> {
     use survey_instance::Column as C;
     let select = actor.scoped(survey_instance::Entity::find(), C::HospitalId);
     match actor.role {
-        Role::DepartmentManager => select.filter(C::DepartmentId.is_in(actor.department_ids.clone())),
+        Role::DepartmentManager | Role::Nurse => select.filter(C::DepartmentId.is_in(actor.department_ids.clone())),
         _ => select,
     }
 }
@@ -750,6 +751,8 @@ pub async fn send_many(
     department_id: Option<Uuid>,
     send_at: Option<DateTime<Utc>>,
 ) -> AppResult<BulkResult> {
+    // The department is checked here, for every caller (API and the send page).
+    let department_id = department_for(&state.db, actor, t.hospital_id, department_id).await?;
     let mut results = Vec::with_capacity(targets.len());
     for (given, p) in targets {
         let Some(p) = p else {
@@ -801,7 +804,7 @@ pub async fn bulk_send(state: &AppState, actor: &Actor, input: BulkInput) -> App
     }
     errors.into_result()?;
     let Some(t) = t else { return Err(invalid("survey_template_id", "This field is required.")) };
-    let department_id = department_for(&state.db, actor, t.hospital_id, input.department_id).await?;
+    let department_id = input.department_id;
     let found: BTreeMap<Uuid, patient::Model> = patient::Entity::find()
         .filter(patient::Column::Id.is_in(ids.clone()))
         .filter(patient::Column::HospitalId.eq(t.hospital_id))

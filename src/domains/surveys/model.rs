@@ -143,6 +143,7 @@ pub mod survey_link {
         #[sea_orm(primary_key, auto_increment = false)]
         pub token_hash: String,
         pub survey_instance_id: Uuid,
+        pub message_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
     }
 

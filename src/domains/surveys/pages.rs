@@ -293,7 +293,8 @@ async fn list_page(State(state): State<AppState>, page: PageActor, uri: Original
 
 async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: Format) -> PageResult {
     let actor = &page.actor;
-    actor.require(state, Permission::ViewSurveys).await?;
+    // Exports: PX admins, hospital admins, department managers and coordinators (not nurses).
+    actor.require(state, Permission::HandleSurveys).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let query = filters::list_query(uri.path(), uri.query(), instances::FILTERS);
     let select = instances::filtered(actor, &query)?;

@@ -200,6 +200,16 @@ fn blocked(ip: &str) -> Option<u64> {
     map.get(&key).and_then(|until| until.checked_duration_since(Instant::now())).map(|d| d.as_secs().max(1))
 }
 
+/// The block on `ip`, for a token that opens no survey: a patient's real link always opens, even
+/// from an address (a shared hospital Wi-Fi, a carrier's NAT) that someone else blocked.
+async fn blocked_guess(state: &AppState, ip: &str, token: &str) -> Option<u64> {
+    let retry_after = blocked(ip)?;
+    match delivery::by_token(&state.db, token).await {
+        Ok(Some(_)) => None,
+        _ => Some(retry_after),
+    }
+}
+
 fn block(ip: &str, retry_after: u64) {
     let now = Instant::now();
     let mut map = blocked_map().lock().unwrap_or_else(|p| p.into_inner());
@@ -473,7 +483,7 @@ async fn survey_get(
     let params = pairs(query.as_deref());
     let requested = param(&params, LANG_FIELD);
     let path = page_path(&token);
-    if let Some(retry_after) = blocked(&meta.ip) {
+    if let Some(retry_after) = blocked_guess(&state, &meta.ip, &token).await {
         return limited(chrome_for(&headers, requested, None, &path), retry_after);
     }
     match respond::open(&state, &token).await {
@@ -515,7 +525,7 @@ async fn survey_post(
         "" => param(&params, LANG_FIELD).to_owned(),
         l => l.to_owned(),
     };
-    if let Some(retry_after) = blocked(&meta.ip) {
+    if let Some(retry_after) = blocked_guess(&state, &meta.ip, &token).await {
         return limited(chrome_for(&headers, &requested, None, &path), retry_after);
     }
     let finish = matches!(param(&fields, FINISH_FIELD), "1" | "true" | "yes");
@@ -570,7 +580,7 @@ async fn thanks(
     let params = pairs(query.as_deref());
     let requested = param(&params, LANG_FIELD);
     let path = page_path(&token);
-    if let Some(retry_after) = blocked(&meta.ip) {
+    if let Some(retry_after) = blocked_guess(&state, &meta.ip, &token).await {
         return limited(chrome_for(&headers, requested, None, &path), retry_after);
     }
     match delivery::by_token(&state.db, &token).await {

@@ -249,8 +249,9 @@ async fn complete(
     answers: &BTreeMap<String, Answer>,
 ) -> AppResult<(survey_instance::Model, bool)> {
     let at = now();
-    let total = rules::total_score(def, answers);
-    let negative = rules::is_negative(total, def.negative_threshold);
+    let raw = rules::raw_score(def, answers);
+    let negative = rules::is_negative(raw, def.negative_threshold);
+    let total = raw.map(rules::round2);
     let done = survey_instance::Entity::update_many()
         .col_expr(survey_instance::Column::Status, Expr::value("completed"))
         .col_expr(survey_instance::Column::CompletedAt, Expr::value(Some(at)))

@@ -121,9 +121,7 @@ pub struct Results {
     pub questions: Vec<QuestionResult>,
 }
 
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
+use super::rules::round2;
 
 /// Long runs of digits (phone numbers, ids) in a comment as bullets.
 pub fn mask_digits(text: &str) -> String {

@@ -454,9 +454,15 @@ pub fn answer_score(q: &Question, answer: &Answer) -> Option<f64> {
     }
 }
 
-/// The survey's score by its method: only answered, visible, scored questions count; none when
-/// nothing is scored.
+/// The survey's score by its method, rounded to 2 decimals for storing and showing (decide
+/// negativity on [`raw_score`]).
 pub fn total_score(def: &Definition, answers: &BTreeMap<String, Answer>) -> Option<f64> {
+    raw_score(def, answers).map(round2)
+}
+
+/// The survey's score by its method: only answered, visible, scored questions count; none when
+/// nothing is scored. Unrounded: 2.998 is below a threshold of 3.
+pub fn raw_score(def: &Definition, answers: &BTreeMap<String, Answer>) -> Option<f64> {
     let shown = visible(def, answers);
     let counted = def.questions.iter().zip(shown).filter(|(_, on)| *on).map(|(q, _)| q);
     match def.scoring_method.as_str() {
@@ -473,12 +479,12 @@ pub fn total_score(def: &Definition, answers: &BTreeMap<String, Answer>) -> Opti
                     weights += w;
                 }
             }
-            (weights > 0.0).then(|| round2(sum / weights))
+            (weights > 0.0).then(|| sum / weights)
         }
     }
 }
 
-fn round2(x: f64) -> f64 {
+pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -797,6 +803,16 @@ mod tests {
             assert_eq!(normalised(method, score), norm, "{method} {score}");
         }
         assert!(!is_negative(None, 3.0), "an unscored survey is never negative");
+        // Weighted (3 × 4.99 + 1 × 0.01) / 5 = 2.996: negative although it shows as 3.00.
+        let mut a = q("a", "rating");
+        a.weight = 499.0 / 100.0;
+        let mut b = q("b", "rating");
+        b.weight = 0.01;
+        let d = def("weighted", vec![a, b]);
+        let answers = answers(&[("a", n(3.0)), ("b", n(1.0))]);
+        let raw = raw_score(&d, &answers).unwrap();
+        assert!(raw < 3.0 && total_score(&d, &answers) == Some(3.0), "{raw}");
+        assert!(is_negative(Some(raw), 3.0));
         assert!(is_negative(Some(3.5), 4.0), "a template's own threshold");
     }
 
