@@ -321,7 +321,14 @@ pub async fn create(state: &AppState, txn: &DatabaseTransaction, new: NewSurvey)
         created_at: Set(at),
         updated_at: Set(at),
     };
-    let survey = row.insert(txn).await?;
+    // The unique indexes (one survey per stage, per closed complaint, one follow-up per survey)
+    // turn a second creation racing the first into a 409.
+    let survey = row.insert(txn).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict("duplicate_survey", "This survey was already created.".into())
+        }
+        _ => e.into(),
+    })?;
     metrics::counter!("surveys_created_total", "source" => new.source, "status" => survey.status.clone()).increment(1);
     Ok(Created { survey, token, queued: sent.queued })
 }
