@@ -18,6 +18,23 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, Tran
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// Moves survey `id` into the test nurse's department (nurses see only their departments').
+async fn into_nurse_ward(app: &TestApp, id: &str) {
+    use sea_orm::sea_query::Expr;
+    let ward = app.user(Role::Nurse).department_id.expect("the test nurse has a department");
+    survey_instance::Entity::update_many()
+        .col_expr(survey_instance::Column::DepartmentId, Expr::value(Some(ward)))
+        .filter(survey_instance::Column::Id.eq(id.parse::<Uuid>().unwrap()))
+        .exec(app.db())
+        .await
+        .unwrap();
+}
+
+async fn list_first_id(app: &TestApp, token: &str) -> String {
+    let (_, list) = json(app.get("/api/surveys/instances/", token).await).await;
+    list["results"][0]["id"].as_str().unwrap().to_owned()
+}
+
 async fn add_patient(app: &TestApp, hospital: Uuid, mrn: &str, phone: &str) -> patient::Model {
     let at = Utc::now();
     patient::ActiveModel {
@@ -220,6 +237,10 @@ async fn manual_send_queues_an_invitation_and_the_list_is_scoped() {
     assert_eq!(list["count"], 1);
     let nurse = app.token(&common::email(Role::Nurse)).await;
     let (status, list) = json(app.get("/api/surveys/instances/", &nurse).await).await;
+    assert_eq!((status, list["count"].as_u64()), (StatusCode::OK, Some(0)), "not the nurse's department");
+    let first = list_first_id(&app, &pxc).await;
+    into_nurse_ward(&app, &first).await;
+    let (status, list) = json(app.get("/api/surveys/instances/", &nurse).await).await;
     assert_eq!((status, list["count"].as_u64()), (StatusCode::OK, Some(1)));
     let physician = app.token(&common::email(Role::Physician)).await;
     assert_eq!(app.get("/api/surveys/instances/", &physician).await.status(), StatusCode::FORBIDDEN);
@@ -246,7 +267,14 @@ async fn manual_send_queues_an_invitation_and_the_list_is_scoped() {
         .unwrap();
     assert_eq!(audited.len(), 2);
 
-    // A department manager sees only their department's surveys.
+    // A department manager sees only their department's surveys (the first one back out of the
+    // nurse's ward first).
+    survey_instance::Entity::update_many()
+        .col_expr(survey_instance::Column::DepartmentId, sea_orm::sea_query::Expr::value(Option::<Uuid>::None))
+        .filter(survey_instance::Column::Id.eq(first.parse::<Uuid>().unwrap()))
+        .exec(app.db())
+        .await
+        .unwrap();
     let emergency = app.department_id(a, "EMR-001").await;
     let other = app.departments().await.into_iter().find(|d| d.hospital_id == a && d.id != emergency).unwrap().id;
     add_survey(&app, &t, Some(p.id), Some(emergency), "sent", None, false, &[]).await;
@@ -358,6 +386,7 @@ async fn cancel_then_conflict() {
             .await;
     let id = s["id"].as_str().unwrap();
     let nurse = app.token(&common::email(Role::Nurse)).await;
+    into_nurse_ward(&app, id).await;
     let url = format!("/api/surveys/instances/{id}/cancel/");
     assert_eq!(app.post(&url, &nurse, &json!({})).await.status(), StatusCode::FORBIDDEN);
     let (status, body) = json(app.post(&url, &pxc, &json!({})).await).await;
@@ -398,6 +427,8 @@ async fn contact_log_validates_its_input() {
     assert_eq!(status, StatusCode::CREATED, "{c}");
     assert_eq!(c["kind"], "contact");
     let nurse = app.token(&common::email(Role::Nurse)).await;
+    assert_eq!(app.get(&url, &nurse).await.status(), StatusCode::NOT_FOUND, "not the nurse's department");
+    into_nurse_ward(&app, url.split('/').nth(4).unwrap()).await;
     assert_eq!(app.post(&url, &nurse, &json!({"outcome": "reached"})).await.status(), StatusCode::FORBIDDEN);
     let (status, list) = json(app.get(&url, &nurse).await).await;
     assert_eq!(status, StatusCode::OK);
