@@ -143,3 +143,9 @@ surveys-nps-passives = المحايدون (7–8)
 surveys-nps-detractors = المنتقدون (0–6)
 surveys-results-questions = سؤالًا بسؤال
 surveys-results-no-questions = لم يُنشر هذا النموذج بعد.
+
+surveys-reason-opted_out = طلب المريض عدم استلام الاستبيانات (إيقاف)
+surveys-reason-throttled = لم يُرسل: وصل المريض استبيان مؤخراً (الحد الشهري)
+surveys-reason-no_contact = لا يوجد رقم جوال أو بريد إلكتروني صالح
+surveys-reason-ineligible = غير مؤهل (مريض متوفى، أو النموذج غير مفعّل أو غير منشور)
+surveys-reason-undeliverable = تعذّر التوصيل عبر جميع القنوات

@@ -143,3 +143,9 @@ surveys-nps-passives = Passives (7–8)
 surveys-nps-detractors = Detractors (0–6)
 surveys-results-questions = Question by question
 surveys-results-no-questions = This template has not been published yet.
+
+surveys-reason-opted_out = The patient asked for no surveys (STOP)
+surveys-reason-throttled = Not sent: the patient had a survey recently (monthly limit)
+surveys-reason-no_contact = No usable phone or e-mail
+surveys-reason-ineligible = Not eligible (deceased patient, or the template is inactive or unpublished)
+surveys-reason-undeliverable = Could not be delivered on any channel

@@ -364,6 +364,9 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
 
     // An opt-out that arrived after the message was queued (or while it was held) still counts.
     if msg.status != "sending" && opted_out(db, &msg.channel, &msg.recipient).await?.is_some() {
+        // SQLite: every write of the worker takes the write turn, or a page's write transaction
+        // that read first fails with "database is locked" (a stale snapshot).
+        let _turn = state.write_turn().await;
         let done = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value("suppressed"))
             .col_expr(message::Column::SuppressionReason, Expr::value(format!("opted out of {}", msg.channel)))
@@ -383,6 +386,7 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
 
     // A survey answered, cancelled or expired since its message was queued: the message is moot.
     if msg.status != "sending" && !crate::domains::surveys::delivery::still_wanted(db, &msg, at).await? {
+        let _turn = state.write_turn().await;
         let done = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value("suppressed"))
             .col_expr(message::Column::SuppressionReason, Expr::value("the survey is closed"))
@@ -397,12 +401,16 @@ pub async fn deliver(state: &AppState, id: Uuid) -> Result<(), JobError> {
         return Ok(());
     }
 
-    // Quiet hours: hold the message and come back when the window ends.
+    // Quiet hours (patients' messages; staff alerts are exempt): hold the message and come back
+    // when the window ends.
+    let to_patient = msg.patient_id.is_some() || msg.category.starts_with("survey");
     if msg.status != "sending"
+        && to_patient
         && let Some(hid) = msg.hospital_id
         && let Some(h) = hospital::Entity::find_by_id(hid).one(db).await?
         && let Some(release) = rules::quiet_hours_release(at, h.quiet_hours_start, h.quiet_hours_end)
     {
+        let _turn = state.write_turn().await;
         let txn = db.begin().await?;
         let held = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value("held"))
@@ -547,6 +555,7 @@ pub async fn apply_status(
         return Ok(true);
     }
     let at = now();
+    let _turn = state.write_turn().await;
     let mut row: message::ActiveModel = msg.clone().into();
     row.status = Set(status.to_owned());
     row.updated_at = Set(at);

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::delivery::{self, NewSurvey};
-use super::model::{survey_contact, survey_instance, survey_response, survey_template};
+use super::model::{survey_contact, survey_instance, survey_link, survey_response, survey_template};
 use super::rules::{self, Answer};
 use super::{respond, versions};
 use crate::app::AppState;
@@ -165,7 +165,7 @@ impl PatientBrief {
         let m = |v: &str| if pii { v.to_owned() } else { mask(v) };
         PatientBrief {
             id: p.id,
-            mrn: p.mrn.clone(),
+            mrn: m(&p.mrn),
             name_en: format!("{} {}", p.first_name_en, p.last_name_en).trim().to_owned(),
             name_ar: format!("{} {}", p.first_name_ar, p.last_name_ar).trim().to_owned(),
             phone: m(&p.phone),
@@ -495,22 +495,18 @@ pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Deta
         None => None,
     };
     let answers = answers_of(db, &s).await?;
-    // The invitation, and the survey messages to this patient since (reminders).
-    let mut who = Condition::any();
-    if let Some(m) = s.message_id {
-        who = who.add(message::Column::Id.eq(m));
-    }
-    if let Some(p) = s.patient_id {
-        who = who.add(
-            Condition::all()
-                .add(message::Column::PatientId.eq(p))
-                .add(message::Column::HospitalId.eq(s.hospital_id))
-                .add(message::Column::Category.starts_with("survey"))
-                .add(message::Column::TemplateCode.is_in(["survey_invitation", "survey_reminder"]))
-                .add(message::Column::CreatedAt.gte(s.created_at))
-                .add(message::Column::CreatedAt.lte(s.token_expires_at)),
-        );
-    }
+    // The invitation, and the messages that carried this survey's other links (reminders, a
+    // fallback channel's invitation).
+    let mut ids: Vec<Uuid> = s.message_id.into_iter().collect();
+    ids.extend(
+        survey_link::Entity::find()
+            .filter(survey_link::Column::SurveyInstanceId.eq(s.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|l| l.message_id),
+    );
+    let who = if ids.is_empty() { Condition::any() } else { Condition::all().add(message::Column::Id.is_in(ids)) };
     let messages = if who.is_empty() {
         vec![]
     } else {

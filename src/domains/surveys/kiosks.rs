@@ -8,7 +8,7 @@
 //!   `/surveys/kiosks/{id}/qr.svg`, and a printable page `/surveys/kiosks/{id}/print/`.
 //! - Public `/k/{code}/`: an active kiosk of a published, active template creates the survey and
 //!   redirects (303) to `/s/{token}/`; scans are counted per client address
-//!   (`public_rate_limit_per_hour`, then a 429 page); an unknown or inactive code is a 404 page.
+//!   (ten times `public_rate_limit_per_hour` per kiosk and address, then a 429 page); an unknown or inactive code is a 404 page.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -43,6 +43,9 @@ use crate::web::public::PublicChrome;
 use crate::web::{Chrome, PageResult, render};
 
 const PAGE_PATH: &str = "/surveys/kiosks/";
+
+/// Kiosk scans allowed per address and kiosk: this many times `public_rate_limit_per_hour`.
+pub const KIOSK_LIMIT_TIMES: u32 = 10;
 /// Characters of kiosk codes: lowercase letters and digits people do not confuse.
 const CODE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 pub const CODE_LEN: usize = 12;
@@ -535,7 +538,10 @@ async fn scan(
     let requested = pairs.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.as_str()).unwrap_or_default();
     let path = format!("/k/{code}/");
     let chrome = PublicChrome::new(&headers, Some(requested), &path, query.as_deref(), "sp-title");
-    if let Some(retry_after) = public::over_limit(&state, "kiosk", &meta.ip).await {
+    // Per kiosk and address, at ten times the public limit: one waiting room's Wi-Fi is one address.
+    if let Some(retry_after) =
+        public::over_limit_times(&state, &format!("kiosk:{code}"), &meta.ip, KIOSK_LIMIT_TIMES).await
+    {
         return public::limited(chrome, retry_after);
     }
     match open_kiosk(&state, &code).await {

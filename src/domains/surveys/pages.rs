@@ -551,7 +551,7 @@ async fn detail_page(
             status_label: filters::label(lang, "surveys-status", &s.status),
             status_badge: status_badge(&s.status),
             source: filters::label(lang, "surveys-source", &s.source),
-            suppression_reason: s.suppression_reason.clone(),
+            suppression_reason: reason_label(lang, &s.suppression_reason),
             score: opt_f(s.total_score),
             score_100: opt_f(s.score_100),
             negative: s.is_negative,
@@ -576,7 +576,11 @@ async fn detail_page(
             outcomes: filters::choices(lang, &rules::CONTACT_OUTCOMES, "surveys-outcome", ""),
             can_handle,
             can_cancel: can_handle && open,
-            can_follow_up: can_handle && s.status == "completed" && s.is_negative && s.patient_id.is_some(),
+            can_follow_up: can_handle
+                && s.status == "completed"
+                && s.is_negative
+                && s.patient_id.is_some()
+                && !d.follow_ups.iter().any(|f| f.source == "follow_up"),
             results_href: format!("/surveys/templates/{}/results/", s.survey_template_id),
             flash: flash(lang, uri.query()),
             chrome,
@@ -700,7 +704,7 @@ async fn send_form(State(state): State<AppState>, page: PageActor, uri: Original
 fn row_message(lang: Lang, r: &BulkRow) -> String {
     match r.outcome.as_str() {
         "created" => lang.t("surveys-send-created"),
-        "suppressed" => format!("{}: {}", lang.t("surveys-send-suppressed"), r.reason),
+        "suppressed" => format!("{}: {}", lang.t("surveys-send-suppressed"), reason_label(lang, &r.reason)),
         _ => {
             let detail = r
                 .error
@@ -804,4 +808,17 @@ async fn send_submit(State(state): State<AppState>, page: PageActor, uri: Origin
             chrome,
         },
     )
+}
+
+/// A survey's suppression or delivery reason in the reader's language: the code before the colon
+/// (`opted_out`, `throttled`, `no_contact`, `ineligible`, `undeliverable`) translated; the
+/// system's English detail is left out.
+fn reason_label(lang: Lang, reason: &str) -> String {
+    let code = reason.split(':').next().unwrap_or_default().trim();
+    match code {
+        "opted_out" | "throttled" | "no_contact" | "ineligible" | "undeliverable" => {
+            lang.t(&format!("surveys-reason-{code}"))
+        }
+        _ => reason.to_owned(),
+    }
 }

@@ -180,7 +180,13 @@ fn subject(kind: &str, ip: &str) -> Uuid {
 /// Counts one request of `kind` from `ip` against `public_rate_limit_per_hour`;
 /// `Some(retry_after)` when over it.
 pub async fn over_limit(state: &AppState, kind: &str, ip: &str) -> Option<u64> {
-    let limit = state.config.public_rate_limit_per_hour;
+    over_limit_times(state, kind, ip, 1).await
+}
+
+/// [`over_limit`] with `times` the configured hourly limit (kiosks: a waiting room behind one
+/// address scans many times an hour).
+pub async fn over_limit_times(state: &AppState, kind: &str, ip: &str, times: u32) -> Option<u64> {
+    let limit = state.config.public_rate_limit_per_hour.saturating_mul(times);
     match ratelimit::limiter(state).hit_window(subject(kind, ip), limit, 3600).await {
         Decision::Allowed => None,
         Decision::Limited { retry_after } => Some(retry_after),

@@ -552,7 +552,9 @@ pub fn check_submission(
     let after = visible(def, &out.answers);
     for ((q, was), now) in def.questions.iter().zip(&before).zip(&after) {
         if !now {
-            if posted.get(&q.code).is_some_and(|raw| raw.iter().any(|v| !v.trim().is_empty())) {
+            // A question the form could not have shown is an error; one the patient saw and that
+            // their changed answers now hide is dropped quietly (no JavaScript to hide it live).
+            if !was && posted.get(&q.code).is_some_and(|raw| raw.iter().any(|v| !v.trim().is_empty())) {
                 out.errors.insert(q.code.clone(), AnswerError::Hidden);
             }
             out.answers.remove(&q.code);
@@ -917,6 +919,10 @@ mod tests {
         assert_eq!(low.answers.get("why"), Some(&Answer::Text("rude".into())));
         let high = check_submission(&d, &low.answers, &post(&[("overall", "5")]), false).unwrap();
         assert!(!high.answers.contains_key("why"));
+        // The patient saw "why", then raised the score in the same post: dropped, not an error.
+        let changed =
+            check_submission(&d, &low.answers, &post(&[("overall", "5"), ("why", "still rude")]), false).unwrap();
+        assert!(changed.errors.is_empty() && !changed.answers.contains_key("why"), "{changed:?}");
         // A blank posted answer clears the saved one.
         let cleared = check_submission(&d, &saved.answers, &post(&[("overall", "")]), false).unwrap();
         assert!(!cleared.answers.contains_key("overall"));
