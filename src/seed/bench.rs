@@ -88,7 +88,8 @@ const BENCH_OPD: JourneyDef = (
     ],
 );
 
-/// A survey template of `hospital_id` with `code` (created if missing).
+/// A survey template of `hospital_id` with `code` (created if missing), published with one
+/// overall rating question so its surveys can be sent and answered.
 pub async fn survey_template(
     db: &DatabaseConnection,
     hospital_id: Uuid,
@@ -121,6 +122,31 @@ pub async fn survey_template(
     }
     .insert(db)
     .await?;
+    use crate::domains::surveys::model::survey_question;
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    survey_question::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        survey_template_id: Set(row.id),
+        position: Set(0),
+        code: Set("overall".into()),
+        text_en: Set("Overall, how would you rate your visit?".into()),
+        text_ar: Set("بشكل عام، كيف تقيّم زيارتك؟".into()),
+        question_type: Set("rating".into()),
+        is_required: Set(true),
+        weight: Set(1.0),
+        choices: Set(serde_json::json!([])),
+        allow_multiple: Set(false),
+        show_if: Set(None),
+        is_overall: Set(true),
+        counts_for_physician: Set(false),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    crate::domains::surveys::versions::publish(&txn, &row, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    txn.commit().await?;
     Ok(row.id)
 }
 
