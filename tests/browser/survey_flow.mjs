@@ -159,7 +159,8 @@ function step(name, fn) { steps.push({ name, fn }); }
 for (const lang of ['ar', 'en']) {
   const stamp = `${Date.now()}`.slice(-8);
   const mrn = `BRW-${lang.toUpperCase()}-${stamp}`;
-  const phone = `059${stamp.slice(-7)}`;
+  // Each language's patient has a phone of their own (the stamp is the same for both runs).
+  const phone = `059${lang === 'ar' ? 1 : 2}${stamp.slice(-6)}`;
   // Digits in comments are masked on staff pages (they may be phone numbers): a word instead.
   const word = [...stamp].map((d) => 'abcdefghij'[Number(d)]).join('');
   const comment = lang === 'ar' ? `انتظار طويل ${word}` : `Long wait ${word}`;
