@@ -1,6 +1,7 @@
 //! Business modules, one folder each.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod complaints;
 pub mod integrations;
