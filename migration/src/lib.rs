@@ -11,6 +11,7 @@ mod m0004_integration_limits_his;
 mod m0005_complaints;
 mod m0006_explanations_filters;
 mod m0007_surveys;
+mod m0008_physician_ratings;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_complaints::Migration),
             Box::new(m0006_explanations_filters::Migration),
             Box::new(m0007_surveys::Migration),
+            Box::new(m0008_physician_ratings::Migration),
         ]
     }
 }

@@ -80,5 +80,10 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             tracing::info!(expired = done.expired, abandoned = done.abandoned, "survey expiry");
             Ok(())
         }
+        Job::ComputePhysicianRatings => {
+            let n = crate::domains::analytics::physicians::compute_recent(&state.db, chrono::Utc::now()).await?;
+            tracing::info!(rated = n, "physician ratings");
+            Ok(())
+        }
     }
 }

@@ -69,6 +69,8 @@ pub enum Job {
     SendSurveyReminders,
     /// Expire surveys whose link ran out; mark idle ones abandoned (hourly).
     ExpireSurveys,
+    /// Physician monthly ratings: this month so far and the previous one (daily).
+    ComputePhysicianRatings,
 }
 
 impl Job {
@@ -80,7 +82,8 @@ impl Job {
             | Job::PurgeFinishedJobs
             | Job::Noop { .. }
             | Job::SendSurveyReminders
-            | Job::ExpireSurveys => Queue::Default,
+            | Job::ExpireSurveys
+            | Job::ComputePhysicianRatings => Queue::Default,
             Job::CheckOverdueComplaints | Job::CheckOverdueActions | Job::CheckExplanations => Queue::Sla,
         }
     }
@@ -97,6 +100,7 @@ impl Job {
             Job::CheckExplanations => "check_explanations",
             Job::SendSurveyReminders => "send_survey_reminders",
             Job::ExpireSurveys => "expire_surveys",
+            Job::ComputePhysicianRatings => "compute_physician_ratings",
         }
     }
 

@@ -33,6 +33,7 @@ pub fn job_for(name: &str) -> Option<Job> {
         "check_explanations" => Some(Job::CheckExplanations),
         "send_survey_reminders" => Some(Job::SendSurveyReminders),
         "expire_surveys" => Some(Job::ExpireSurveys),
+        "compute_physician_ratings" => Some(Job::ComputePhysicianRatings),
         _ => None,
     }
 }
@@ -49,6 +50,8 @@ pub fn default_schedules() -> BTreeMap<String, String> {
         // Surveys (spec §18: hourly).
         ("send_survey_reminders", "0 5 * * * *"),
         ("expire_surveys", "0 10 * * * *"),
+        // Spec §18: daily at 02:00 (Riyadh).
+        ("compute_physician_ratings", "0 0 2 * * *"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -192,7 +195,7 @@ mod tests {
     fn default_table_parses_and_blank_disables() {
         let mut table = default_schedules();
         let all = parse_table(&table).unwrap().len();
-        assert_eq!(all, 7, "audit check, purge, the three SLA checks, survey reminders and expiry");
+        assert_eq!(all, 8, "audit check, purge, the three SLA checks, survey reminders and expiry, physician ratings");
         table.insert("purge_finished_jobs".into(), "  ".into());
         assert_eq!(parse_table(&table).unwrap().len(), all - 1);
         table.insert("nope".into(), "* * * * * *".into());

@@ -1,4 +1,7 @@
 //! Analytics: KPIs, the command center and physician ratings (spec §14, §15). So far the pure
-//! formulas; the rollups, pages and exports come with the command-center issue.
+//! formulas and the physician monthly ratings with their daily job; the KPI rollups, the command
+//! center, pages and exports come next.
 
+pub mod model;
+pub mod physicians;
 pub mod rules;

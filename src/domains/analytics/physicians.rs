@@ -1,0 +1,199 @@
+//! Physician monthly ratings (spec §14): a completed survey counts for the physician of its stage
+//! with the mean of its `counts_for_physician` answers; per physician and Riyadh month the mean,
+//! n, 95 % interval and sentiment split, ranked within the hospital and the department among
+//! physicians with at least [`rules::MIN_RESPONSES`] responses. Recomputed by the daily job; a
+//! month computed after its end is final.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::model::physician_monthly_rating;
+use super::rules;
+use crate::domains::organizations::model::staff;
+use crate::domains::surveys::model::{survey_instance, survey_response, survey_template_version};
+use crate::domains::surveys::versions;
+use crate::jobs::scheduler::riyadh;
+
+/// The Riyadh month `(year, month)` holding `at`.
+pub fn month_of(at: DateTime<Utc>) -> (i32, u32) {
+    let local = at.with_timezone(&riyadh());
+    (local.year(), local.month())
+}
+
+/// The UTC instants where Riyadh month `(year, month)` starts and ends.
+pub fn month_bounds(year: i32, month: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let start = riyadh().from_local_datetime(&first.and_hms_opt(0, 0, 0)?).single()?.with_timezone(&Utc);
+    let end = riyadh().from_local_datetime(&next.and_hms_opt(0, 0, 0)?).single()?.with_timezone(&Utc);
+    Some((start, end))
+}
+
+/// The month before `(year, month)`.
+pub fn previous_month(year: i32, month: u32) -> (i32, u32) {
+    if month == 1 { (year - 1, 12) } else { (year, month - 1) }
+}
+
+/// Computes (replaces) the ratings of Riyadh month `(year, month)` at `now`. Returns the number
+/// of physicians rated.
+pub async fn compute_month(
+    db: &DatabaseConnection,
+    year: i32,
+    month: u32,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let (start, end) = month_bounds(year, month).ok_or_else(|| anyhow::anyhow!("no month {year}-{month}"))?;
+    let surveys = survey_instance::Entity::find()
+        .filter(survey_instance::Column::Status.eq("completed"))
+        .filter(survey_instance::Column::PhysicianId.is_not_null())
+        .filter(survey_instance::Column::CompletedAt.gte(start))
+        .filter(survey_instance::Column::CompletedAt.lt(end))
+        .all(db)
+        .await?;
+    // The physician questions of each version the month's surveys were answered on.
+    let version_ids: BTreeSet<Uuid> = surveys.iter().filter_map(|s| s.template_version_id).collect();
+    let mut physician_codes: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();
+    for chunk in version_ids.into_iter().collect::<Vec<_>>().chunks(500) {
+        for v in survey_template_version::Entity::find()
+            .filter(survey_template_version::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            let def = versions::definition(&v).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let codes = def.questions.into_iter().filter(|q| q.counts_for_physician).map(|q| q.code).collect();
+            physician_codes.insert(v.id, codes);
+        }
+    }
+    // Each survey's physician score: the mean of its physician answers' scores.
+    let mut scores: BTreeMap<Uuid, Vec<f64>> = BTreeMap::new();
+    let mut home: BTreeMap<Uuid, Uuid> = BTreeMap::new();
+    let counted: Vec<&survey_instance::Model> = surveys
+        .iter()
+        .filter(|s| s.template_version_id.and_then(|v| physician_codes.get(&v)).is_some_and(|c| !c.is_empty()))
+        .collect();
+    for chunk in counted.chunks(500) {
+        let ids: Vec<Uuid> = chunk.iter().map(|s| s.id).collect();
+        let answers = survey_response::Entity::find()
+            .filter(survey_response::Column::SurveyInstanceId.is_in(ids))
+            .filter(survey_response::Column::Score.is_not_null())
+            .all(db)
+            .await?;
+        let mut by_survey: BTreeMap<Uuid, Vec<survey_response::Model>> = BTreeMap::new();
+        for a in answers {
+            by_survey.entry(a.survey_instance_id).or_default().push(a);
+        }
+        for s in chunk {
+            let Some(codes) = s.template_version_id.and_then(|v| physician_codes.get(&v)) else { continue };
+            let Some(physician) = s.physician_id else { continue };
+            let own: Vec<f64> = by_survey
+                .get(&s.id)
+                .map(|rows| rows.iter().filter(|r| codes.contains(&r.question_code)).filter_map(|r| r.score).collect())
+                .unwrap_or_default();
+            if own.is_empty() {
+                continue;
+            }
+            scores.entry(physician).or_default().push(own.iter().sum::<f64>() / own.len() as f64);
+            home.insert(physician, s.hospital_id);
+        }
+    }
+    write_month(db, year, month, now >= end, now, scores, home).await
+}
+
+/// (physician, hospital, department, rating).
+type Row = (Uuid, Uuid, Option<Uuid>, rules::Rating);
+
+async fn write_month(
+    db: &DatabaseConnection,
+    year: i32,
+    month: u32,
+    is_final: bool,
+    now: DateTime<Utc>,
+    scores: BTreeMap<Uuid, Vec<f64>>,
+    home: BTreeMap<Uuid, Uuid>,
+) -> anyhow::Result<usize> {
+    let label = format!("{year:04}-{month:02}");
+    let physicians: BTreeMap<Uuid, staff::Model> = if scores.is_empty() {
+        BTreeMap::new()
+    } else {
+        staff::Entity::find()
+            .filter(staff::Column::Id.is_in(scores.keys().copied().collect::<Vec<_>>()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect()
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    for (physician, list) in &scores {
+        let Some(r) = rules::rating(list) else { continue };
+        let hospital = home.get(physician).copied().unwrap_or_default();
+        rows.push((*physician, hospital, physicians.get(physician).and_then(|s| s.department_id), r));
+    }
+    // Ranks among the rankable, per hospital and per department.
+    let rank_by = |key: &dyn Fn(&Row) -> Option<Uuid>| -> BTreeMap<Uuid, i32> {
+        let mut groups: BTreeMap<Uuid, Vec<usize>> = BTreeMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            if let (true, Some(k)) = (row.3.rankable, key(row)) {
+                groups.entry(k).or_default().push(i);
+            }
+        }
+        let mut out = BTreeMap::new();
+        for members in groups.values() {
+            let entries: Vec<(f64, u64)> = members.iter().map(|i| (rows[*i].3.mean, rows[*i].3.n)).collect();
+            for (i, rank) in members.iter().zip(rules::competition_ranks(&entries)) {
+                out.insert(rows[*i].0, rank as i32);
+            }
+        }
+        out
+    };
+    let hospital_ranks = rank_by(&|r| Some(r.1));
+    let department_ranks = rank_by(&|r| r.2);
+    let txn = db.begin().await?;
+    physician_monthly_rating::Entity::delete_many()
+        .filter(physician_monthly_rating::Column::Month.eq(&label))
+        .exec(&txn)
+        .await?;
+    for (physician, hospital, department, r) in &rows {
+        let row = physician_monthly_rating::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            hospital_id: Set(*hospital),
+            department_id: Set(*department),
+            physician_id: Set(*physician),
+            month: Set(label.clone()),
+            n: Set(r.n as i32),
+            mean: Set(r.mean),
+            ci_low: Set(r.ci_low),
+            ci_high: Set(r.ci_high),
+            positive: Set(r.positive as i32),
+            neutral: Set(r.neutral as i32),
+            negative: Set(r.negative as i32),
+            hospital_rank: Set(hospital_ranks.get(physician).copied()),
+            department_rank: Set(department_ranks.get(physician).copied()),
+            is_final: Set(is_final),
+            computed_at: Set(now),
+        };
+        physician_monthly_rating::Entity::insert(row)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(rows.len())
+}
+
+/// The daily job: the current month so far, and the previous month (final once it is over).
+pub async fn compute_recent(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let (year, month) = month_of(now);
+    let (py, pm) = previous_month(year, month);
+    let earlier = compute_month(db, py, pm, now).await?;
+    let current = compute_month(db, year, month, now).await?;
+    Ok(earlier + current)
+}
