@@ -1,7 +1,9 @@
 //! Field checks shared by every input: each one reports into a [`FieldErrors`] so a request
 //! learns about all its bad fields at once.
 
-use crate::error::FieldErrors;
+use chrono::{DateTime, Utc};
+
+use crate::error::{AppResult, FieldErrors, invalid};
 
 /// A required, trimmed, non-blank string of at most `max` characters.
 pub fn required(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> String {
@@ -77,6 +79,25 @@ pub fn normalize_digits(s: &str) -> String {
             other => other,
         })
         .collect()
+}
+
+/// A comma-separated list filter (`status=open,in_progress`), each item one of `allowed` (else a
+/// 400 naming the filter).
+pub fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
+    let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    for item in &items {
+        if !allowed.contains(item) {
+            return Err(invalid(field, format!("\"{item}\" is not a valid choice.")));
+        }
+    }
+    Ok(items)
+}
+
+/// A Riyadh calendar day (`YYYY-MM-DD`, as the pages show times) as the UTC instant it starts
+/// (else a 400 naming the filter).
+pub fn riyadh_day(value: &str, field: &str) -> AppResult<DateTime<Utc>> {
+    Ok(crate::domains::audit::service::parse_day(value).ok_or_else(|| invalid(field, "Enter a date as YYYY-MM-DD."))?
+        - chrono::Duration::hours(3))
 }
 
 #[cfg(test)]

@@ -6,12 +6,10 @@
 
 use serde::Serialize;
 
+use crate::domains::surveys::rules::round2;
+
 /// Responses a physician needs in the window before they are ranked (spec §14).
 pub const MIN_RESPONSES: u64 = 30;
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
 
 /// `part ÷ whole × 100`, none when `whole` is 0.
 pub fn percent(part: u64, whole: u64) -> Option<f64> {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::calendar::WorkingCalendar;
 use super::model::{complaint, px_action, px_action_attachment, px_action_log};
-use super::service::{add_update, check_assignee, list_of, sla_context, transition_error};
+use super::service::{add_update, check_assignee, sla_context, transition_error};
 use super::sla::{self, AppliesTo, Priority, Severity, SlaConfig};
 use super::workflow::{self, ActionChange, ActionStatus, RefPrefix};
 use crate::app::AppState;
@@ -191,7 +191,7 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     let mut select = scoped_select(actor);
     let statuses: Vec<&str> = ActionStatus::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("status") {
-        select = select.filter(C::Status.is_in(list_of(v, "status", &statuses)?));
+        select = select.filter(C::Status.is_in(validate::list_of(v, "status", &statuses)?));
     }
     if let Some(h) = query.uuid_filter("hospital_id")? {
         select = select.filter(C::HospitalId.eq(h));
@@ -204,14 +204,14 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     }
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("severity") {
-        select = select.filter(C::Severity.is_in(list_of(v, "severity", &severities)?));
+        select = select.filter(C::Severity.is_in(validate::list_of(v, "severity", &severities)?));
     }
     let priorities: Vec<&str> = Priority::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("priority") {
-        select = select.filter(C::Priority.is_in(list_of(v, "priority", &priorities)?));
+        select = select.filter(C::Priority.is_in(validate::list_of(v, "priority", &priorities)?));
     }
     if let Some(v) = query.filter("source_type") {
-        select = select.filter(C::SourceType.is_in(list_of(v, "source_type", SOURCE_TYPES)?));
+        select = select.filter(C::SourceType.is_in(validate::list_of(v, "source_type", SOURCE_TYPES)?));
     }
     match query.filter("overdue") {
         None => {}

@@ -329,24 +329,13 @@ pub const FILTERS: &[&str] = &[
     "received_to",
 ];
 
-/// A comma-separated filter value, each item one of `allowed` (else a 400 naming the filter).
-pub(super) fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
-    let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    for item in &items {
-        if !allowed.contains(item) {
-            return Err(invalid(field, format!("\"{item}\" is not a valid choice.")));
-        }
-    }
-    Ok(items)
-}
-
 /// Applies the work list's filters; a bad value is a 400 naming the filter.
 pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResult<Select<complaint::Entity>> {
     use complaint::Column as C;
     let mut select = scoped_select(actor);
     let statuses: Vec<&str> = ComplaintStatus::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("status") {
-        select = select.filter(C::Status.is_in(list_of(v, "status", &statuses)?));
+        select = select.filter(C::Status.is_in(validate::list_of(v, "status", &statuses)?));
     }
     if let Some(h) = query.uuid_filter("hospital_id")? {
         select = select.filter(C::HospitalId.eq(h));
@@ -359,19 +348,19 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     }
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("severity") {
-        select = select.filter(C::Severity.is_in(list_of(v, "severity", &severities)?));
+        select = select.filter(C::Severity.is_in(validate::list_of(v, "severity", &severities)?));
     }
     let priorities: Vec<&str> = Priority::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("priority") {
-        select = select.filter(C::Priority.is_in(list_of(v, "priority", &priorities)?));
+        select = select.filter(C::Priority.is_in(validate::list_of(v, "priority", &priorities)?));
     }
     let sources: Vec<&str> = ComplaintSource::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("source") {
-        select = select.filter(C::Source.is_in(list_of(v, "source", &sources)?));
+        select = select.filter(C::Source.is_in(validate::list_of(v, "source", &sources)?));
     }
     let types: Vec<&str> = ComplaintType::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("complaint_type") {
-        select = select.filter(C::ComplaintType.is_in(list_of(v, "complaint_type", &types)?));
+        select = select.filter(C::ComplaintType.is_in(validate::list_of(v, "complaint_type", &types)?));
     }
     match query.filter("overdue") {
         None => {}
@@ -400,10 +389,7 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     }
     for (name, after) in [("received_from", true), ("received_to", false)] {
         if let Some(v) = query.filter(name) {
-            // A Riyadh calendar day, as the pages show times.
-            let day = crate::domains::audit::service::parse_day(v)
-                .ok_or_else(|| invalid(name, "Enter a date as YYYY-MM-DD."))?
-                - chrono::Duration::hours(3);
+            let day = validate::riyadh_day(v, name)?;
             select = if after {
                 select.filter(C::ReceivedAt.gte(day))
             } else {

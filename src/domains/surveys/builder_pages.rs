@@ -132,8 +132,7 @@ fn message(lang: Lang, m: &str) -> String {
         return fill("sb-err-order", a, b);
     }
     if let Some(rest) = m.strip_prefix("The condition of ") {
-        if let Some((a, rest)) = rest.split_once(" depends on this question's code") {
-            let _ = rest;
+        if let Some((a, _)) = rest.split_once(" depends on this question's code") {
             return fill("sb-err-code-in-use", a, "");
         }
         if let Some((a, rest)) = rest.split_once(" depends on ")

@@ -434,6 +434,25 @@ pub async fn on_message_status(state: &AppState, msg: &message::Model, status: &
     Ok(())
 }
 
+/// Who a survey goes to: its patient, or (a resolution survey to a complainant who is not a
+/// registered patient) the complaint's contact.
+async fn recipient_of(
+    db: &impl ConnectionTrait,
+    s: &survey_instance::Model,
+) -> AppResult<(Option<patient::Model>, Option<Contact>)> {
+    if let Some(p) = s.patient_id {
+        return Ok((patient::Entity::find_by_id(p).one(db).await?, None));
+    }
+    let contact = match s.complaint_id {
+        Some(c) => crate::domains::complaints::model::complaint::Entity::find_by_id(c)
+            .one(db)
+            .await?
+            .map(|c| Contact { phone: c.complainant_phone, email: c.complainant_email, language: c.language }),
+        None => None,
+    };
+    Ok((None, contact))
+}
+
 /// The invitation on `msg.channel` failed: try the channels after it with a new link.
 async fn fall_back(
     state: &AppState,
@@ -460,17 +479,7 @@ async fn fall_back(
         return Ok(false);
     }
     let t = survey_template::Entity::find_by_id(s.survey_template_id).one(txn).await?;
-    let patient = match s.patient_id {
-        Some(p) => patient::Entity::find_by_id(p).one(txn).await?,
-        None => None,
-    };
-    let contact = match (s.patient_id, s.complaint_id) {
-        (None, Some(c)) => crate::domains::complaints::model::complaint::Entity::find_by_id(c)
-            .one(txn)
-            .await?
-            .map(|c| Contact { phone: c.complainant_phone, email: c.complainant_email, language: c.language }),
-        _ => None,
-    };
+    let (patient, contact) = recipient_of(txn, s).await?;
     let preferred = patient.as_ref().map(|p| p.preferred_channel.as_str()).unwrap_or("sms");
     let order = rules::channel_order(preferred);
     let rest: Vec<&str> = order.iter().skip_while(|c| **c != msg.channel).skip(1).copied().collect();
@@ -656,17 +665,7 @@ async fn remind(
     if claimed.rows_affected != 1 {
         return Ok(false);
     }
-    let patient = match s.patient_id {
-        Some(p) => patient::Entity::find_by_id(p).one(&txn).await?,
-        None => None,
-    };
-    let contact = match (s.patient_id, s.complaint_id) {
-        (None, Some(c)) => crate::domains::complaints::model::complaint::Entity::find_by_id(c)
-            .one(&txn)
-            .await?
-            .map(|c| Contact { phone: c.complainant_phone, email: c.complainant_email, language: c.language }),
-        _ => None,
-    };
+    let (patient, contact) = recipient_of(&txn, s).await?;
     let token = random_token();
     let vars = link_vars(survey_url(state, &token), t, s.token_expires_at, &s.language);
     let channels: Vec<&str> = if s.channel.is_empty() { vec!["sms", "email"] } else { vec![s.channel.as_str()] };

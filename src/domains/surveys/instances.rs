@@ -294,23 +294,6 @@ pub async fn visible(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<sur
 pub const FILTERS: &[&str] =
     &["template_id", "hospital_id", "department_id", "physician_id", "status", "source", "negative", "from", "to"];
 
-/// A comma-separated filter value, each item one of `allowed` (else a 400 naming the filter).
-fn list_of<'a>(value: &'a str, field: &str, allowed: &[&str]) -> AppResult<Vec<&'a str>> {
-    let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    for item in &items {
-        if !allowed.contains(item) {
-            return Err(invalid(field, format!("\"{item}\" is not a valid choice.")));
-        }
-    }
-    Ok(items)
-}
-
-/// A Riyadh calendar day (`YYYY-MM-DD`) as the UTC instant it starts.
-pub fn riyadh_day(value: &str, field: &str) -> AppResult<DateTime<Utc>> {
-    Ok(crate::domains::audit::service::parse_day(value).ok_or_else(|| invalid(field, "Enter a date as YYYY-MM-DD."))?
-        - chrono::Duration::hours(3))
-}
-
 /// `created_at` within the Riyadh days `from`..=`to` (either optional).
 pub fn created_between(
     select: Select<survey_instance::Entity>,
@@ -321,10 +304,10 @@ pub fn created_between(
     use survey_instance::Column as C;
     let mut select = select;
     if let Some(v) = from {
-        select = select.filter(C::CreatedAt.gte(riyadh_day(v, names.0)?));
+        select = select.filter(C::CreatedAt.gte(validate::riyadh_day(v, names.0)?));
     }
     if let Some(v) = to {
-        select = select.filter(C::CreatedAt.lt(riyadh_day(v, names.1)? + chrono::Duration::days(1)));
+        select = select.filter(C::CreatedAt.lt(validate::riyadh_day(v, names.1)? + chrono::Duration::days(1)));
     }
     Ok(select)
 }
@@ -346,10 +329,10 @@ pub fn filtered_unordered(actor: &Actor, query: &ListQuery) -> AppResult<Select<
         select = select.filter(C::PhysicianId.eq(p));
     }
     if let Some(v) = query.filter("status") {
-        select = select.filter(C::Status.is_in(list_of(v, "status", &rules::STATUSES)?));
+        select = select.filter(C::Status.is_in(validate::list_of(v, "status", &rules::STATUSES)?));
     }
     if let Some(v) = query.filter("source") {
-        select = select.filter(C::Source.is_in(list_of(v, "source", &rules::SOURCES)?));
+        select = select.filter(C::Source.is_in(validate::list_of(v, "source", &rules::SOURCES)?));
     }
     match query.filter("negative") {
         None => {}
@@ -436,11 +419,8 @@ pub async fn answers_of(db: &impl ConnectionTrait, s: &survey_instance::Model) -
                     (pick(false), pick(true))
                 }
                 Some(Answer::Number(n)) if q.question_type == "yes_no" => {
-                    if *n >= 0.5 {
-                        ("Yes".into(), "نعم".into())
-                    } else {
-                        ("No".into(), "لا".into())
-                    }
+                    let (en, ar) = rules::yes_no_labels(*n >= 0.5);
+                    (en.into(), ar.into())
                 }
                 Some(other) => (other.display(q), other.display(q)),
             };

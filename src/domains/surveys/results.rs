@@ -333,11 +333,8 @@ pub async fn compute(
                 while v <= hi {
                     let n: i64 = numeric.iter().filter(|(x, _)| (*x - v).abs() < 1e-9).map(|(_, n)| n).sum();
                     let (value, en, ar) = if q.question_type == "yes_no" {
-                        if v >= 0.5 {
-                            ("yes".into(), "Yes".into(), "نعم".into())
-                        } else {
-                            ("no".into(), "No".into(), "لا".into())
-                        }
+                        let (en, ar) = rules::yes_no_labels(v >= 0.5);
+                        (if v >= 0.5 { "yes" } else { "no" }.into(), en.into(), ar.into())
                     } else {
                         let s = format!("{v}");
                         (s.clone(), s.clone(), s)

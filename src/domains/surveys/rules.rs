@@ -303,6 +303,11 @@ impl Answer {
     }
 }
 
+/// The English and Arabic label of a yes/no answer (`yes`: the stored 1, else 0).
+pub fn yes_no_labels(yes: bool) -> (&'static str, &'static str) {
+    if yes { ("Yes", "نعم") } else { ("No", "لا") }
+}
+
 /// Why an answer was refused (each has a message in both languages: `survey-error-<key>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnswerError {
