@@ -310,6 +310,69 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
         .unwrap();
     assert_eq!(sla.value, Some(100.0));
     assert_eq!(sla.band.as_deref(), Some("on_target"));
+
+    // The KPI list and report, as JSON and pages, in the reader's scope.
+    let ha = app.token(&email(Role::HospitalAdmin)).await;
+    let (code, list) = json(app.get("/api/analytics/kpis/", &ha).await).await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    let moh = list.as_array().unwrap().iter().find(|k| k["code"] == "MOH-3").unwrap();
+    let january = moh["months"].as_array().unwrap().iter().find(|m| m["month"] == "2026-01");
+    if let Some(january) = january {
+        // Within the report's 12 months (this test runs in 2026).
+        assert_eq!(january["value"], json!(30.0));
+        assert_eq!(january["band"], "critical");
+        assert_eq!(january["action_id"], json!(action_id.to_string()));
+    }
+    let dept = format!("/api/analytics/kpis/MOH-3/?department_id={emergency}");
+    let (code, report) = json(app.get(&dept, &ha).await).await;
+    assert_eq!(code, StatusCode::OK, "{report}");
+    assert_eq!(report["department_id"], json!(emergency.to_string()));
+    assert_eq!(app.get("/api/analytics/kpis/NOPE/", &ha).await.status(), StatusCode::NOT_FOUND);
+    let foreign = format!("/api/analytics/kpis/?hospital_id={}", app.hospital_b.id);
+    assert_eq!(app.get(&foreign, &ha).await.status(), StatusCode::NOT_FOUND);
+    let outpatient = app.department_id(app.hospital_a.id, "OUT-002").await;
+    let dm = app.token(&email(Role::DepartmentManager)).await;
+    let theirs = format!("/api/analytics/kpis/MOH-3/?department_id={outpatient}");
+    assert_eq!(app.get(&theirs, &dm).await.status(), StatusCode::NOT_FOUND);
+    let (_, own) = json(app.get("/api/analytics/kpis/MOH-3/", &dm).await).await;
+    assert_eq!(own["department_id"], json!(emergency.to_string()), "a manager's KPIs are their department's");
+
+    let (client, _) = app.login_page_session(&email(Role::HospitalAdmin)).await;
+    let html = client.get(app.url("/analytics/kpis/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("data-kpi=\"MOH-3\""), "{html}");
+    assert!(html.contains("الرضا عن حل الشكوى"));
+    let page = client.get(app.url("/analytics/kpis/MOH-3/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let xlsx = client.get(app.url("/analytics/kpis/MOH-3/export.xlsx")).send().await.unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(sheet_names(&xlsx.bytes().await.unwrap()).contains("MOH-3"));
+    let pdf = client.get(app.url("/analytics/kpis/MOH-3/export.pdf")).send().await.unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&bytes) {
+        assert!(text.contains("MOH-3"), "{text}");
+        if january.is_some() {
+            assert!(text.contains("2026-01") && text.contains("30%"), "January's value is in the PDF: {text}");
+        }
+    }
+}
+
+/// The text of a PDF by `pdftotext` (poppler-utils), when the machine has it.
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("px360-pdf-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = dir.join("report.pdf");
+    std::fs::write(&file, bytes).ok()?;
+    let out = std::process::Command::new("pdftotext").arg("-layout").arg(&file).arg("-").output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ => {
+            eprintln!("pdftotext is not installed: the PDF's text is not checked");
+            None
+        }
+    }
 }
 
 fn sheet_names(bytes: &[u8]) -> String {
@@ -325,7 +388,8 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
     let admin = app.token(&email(Role::PxAdmin)).await;
     let emergency = app.department_id(app.hospital_a.id, "EMR-001").await;
     let today = rollup::day_of(Utc::now()).to_string();
-    complaint_on(&app, &admin, emergency, &today, "open", false, None).await;
+    let late = complaint_on(&app, &admin, emergency, &today, "open", true, None).await;
+    let reference = complaint::Entity::find_by_id(late).one(app.db()).await.unwrap().unwrap().reference_number;
     rollup::refresh(app.db(), Utc::now()).await.unwrap();
 
     let (client, _) = app.login_page_session(&email(Role::HospitalAdmin)).await;
@@ -352,4 +416,20 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
     let mut figures = String::new();
     archive.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut figures).unwrap();
     assert!(figures.contains("<v>1</v>"), "the complaint count as a number: {figures}");
+
+    // The PDF holds the same figures: the overdue complaint's reference, the cards.
+    let pdf = client.get(app.url("/analytics/command-center/export.pdf?period=7d")).send().await.unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() > 2_000);
+    if let Some(text) = pdf_text(&bytes) {
+        assert!(text.contains(&reference), "the overdue complaint is in the PDF: {text}");
+    }
+    let audited = px360::domains::audit::model::audit_event::Entity::find()
+        .filter(px360::domains::audit::model::audit_event::Column::Action.eq("command_center_exported"))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(audited, 2, "both exports are audited");
 }

@@ -82,3 +82,54 @@ cc-unranked = { $count ->
    *[other] { $count } طبيبًا آخر ردودهم أقل من أن يُرتَّبوا.
 }
 cc-leaderboard-all = كل الأطباء
+kpi-title = مؤشرات الأداء
+kpi-intro = قيم شهرية تُحسب كل ليلة من الشكاوى والاستبيانات؛ الشهر المنتهي تحت حدّه الحرج يفتح إجراءً لتجربة المريض.
+kpi-whole-hospital = المستشفى كاملًا
+kpi-col-kpi = المؤشر
+kpi-col-month = الشهر
+kpi-col-value = القيمة
+kpi-col-band = الحالة
+kpi-col-ytd = منذ بداية السنة
+kpi-col-numerator = البسط
+kpi-col-denominator = المقام
+kpi-col-action = الإجراء
+kpi-target = المستهدف
+kpi-warning = تنبيه
+kpi-critical = حرج
+kpi-higher-better = الأعلى أفضل.
+kpi-lower-better = الأقل أفضل.
+kpi-band-on_target = ضمن المستهدف
+kpi-band-warning = تنبيه
+kpi-band-critical = حرج
+kpi-no-value = لا قيمة بعد
+kpi-no-months = لا قيم بعد: تُحسب كل ليلة الساعة 01:00.
+kpi-so-far = حتى الآن
+kpi-open-action = فتح الإجراء
+phys-title = تقييمات الأطباء
+phys-intro = تقييمات من الاستبيانات المرتبطة بكل طبيب، على آخر 12 شهرًا
+phys-min = { $count ->
+    [zero] يدخل الطبيب الترتيب دون حد أدنى.
+    [one] يدخل الطبيب الترتيب من رد واحد.
+    [two] يدخل الطبيب الترتيب من ردين.
+    [few] يدخل الطبيب الترتيب من { $count } ردود؛ وبأقل من ذلك يظهر المتوسط دون ترتيب.
+   *[other] يدخل الطبيب الترتيب من { $count } ردًا؛ وبأقل من ذلك يظهر المتوسط دون ترتيب.
+}
+phys-none = لا توجد استبيانات مقيَّمة لأي طبيب في هذه الفترة بعد.
+phys-col-rating = التقييم
+phys-col-split = إيجابي / محايد / سلبي
+phys-col-split-counts = إيجابي / محايد / سلبي (استبيانات)
+phys-col-hospital-rank = الترتيب في المستشفى
+phys-col-department-rank = الترتيب في القسم
+phys-not-enough = ردود غير كافية
+phys-positive = إيجابي (4–5)
+phys-neutral = محايد (3–4)
+phys-negative = سلبي (أقل من 3)
+phys-no-rating = لا توجد استبيانات مقيَّمة في آخر 12 شهرًا.
+phys-trend = المتوسط الشهري مع فترة الثقة 95%
+phys-ci-low = الحد الأدنى للفترة
+phys-ci-high = الحد الأعلى للفترة
+phys-comments = أحدث التعليقات
+phys-no-comments = لا توجد تعليقات بعد.
+report-generated = أُنشئ في
+report-riyadh = بتوقيت الرياض
+report-all-hospitals = كل المستشفيات

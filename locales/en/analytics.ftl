@@ -79,3 +79,51 @@ cc-unranked = { $count ->
    *[other] { $count } more physicians have too few responses to be ranked.
 }
 cc-leaderboard-all = All physicians
+kpi-title = KPIs
+kpi-intro = Monthly values computed every night from the complaints and surveys; a finished month below its critical threshold opens a PX action.
+kpi-whole-hospital = Whole hospital
+kpi-col-kpi = KPI
+kpi-col-month = Month
+kpi-col-value = Value
+kpi-col-band = Status
+kpi-col-ytd = Year to date
+kpi-col-numerator = Numerator
+kpi-col-denominator = Denominator
+kpi-col-action = PX action
+kpi-target = Target
+kpi-warning = Warning
+kpi-critical = Critical
+kpi-higher-better = Higher is better.
+kpi-lower-better = Lower is better.
+kpi-band-on_target = On target
+kpi-band-warning = Warning
+kpi-band-critical = Critical
+kpi-no-value = No value yet
+kpi-no-months = No values yet: they are computed every night at 01:00.
+kpi-so-far = so far
+kpi-open-action = Open the action
+phys-title = Physician ratings
+phys-intro = Ratings from the surveys linked to each physician, over the rolling 12 months
+phys-min = { $count ->
+    [one] A physician is ranked from one response.
+   *[other] A physician is ranked from { $count } responses; with fewer the average is shown but not ranked.
+}
+phys-none = No physician has rated surveys in this window yet.
+phys-col-rating = Rating
+phys-col-split = Positive / neutral / negative
+phys-col-split-counts = Positive / neutral / negative (surveys)
+phys-col-hospital-rank = Rank in hospital
+phys-col-department-rank = Rank in department
+phys-not-enough = Not enough responses
+phys-positive = Positive (4–5)
+phys-neutral = Neutral (3–4)
+phys-negative = Negative (below 3)
+phys-no-rating = No rated surveys in the last 12 months.
+phys-trend = Monthly average with its 95% interval
+phys-ci-low = Interval low
+phys-ci-high = Interval high
+phys-comments = Recent comments
+phys-no-comments = No comments yet.
+report-generated = generated
+report-riyadh = Riyadh time
+report-all-hospitals = All hospitals

@@ -3,7 +3,7 @@
 //! Pure Rust, no external programs: `rustybuzz` shapes the text (Arabic letters join, ligatures
 //! such as لا form), `unicode-bidi` puts the runs of a mixed Arabic/English/digits line in visual
 //! order, `pdf-writer` writes the objects, and `subsetter` keeps only the glyphs a report uses of
-//! the embedded DejaVu Sans (regular and bold, `assets/fonts/`). Fonts are Type0/CIDFontType2
+//! the embedded DejaVu Sans (regular and bold, `src/http/fonts/`). Fonts are Type0/CIDFontType2
 //! with Identity-H and a ToUnicode map, so the text stays searchable and extractable.
 //!
 //! Layout: A4 portrait, blocks flow top to bottom; a paragraph and a table break between lines
@@ -139,8 +139,8 @@ fn palette(i: usize) -> Rgb {
 // ---------------------------------------------------------------------------------------------
 // Fonts and text shaping
 
-static REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Weight {

@@ -2,9 +2,11 @@
 //! definitions with their monthly values, physician monthly ratings and the leaderboard.
 
 pub mod command_center;
+pub mod kpi_pages;
 pub mod kpis;
 pub mod model;
 pub mod pages;
+pub mod physician_pages;
 pub mod physicians;
 pub mod report;
 pub mod rollup;
@@ -17,11 +19,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::app::AppState;
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    pages::api_routes()
+    pages::api_routes().merge(kpi_pages::api_routes()).merge(physician_pages::api_routes())
 }
 
 pub fn page_routes() -> Router<AppState> {
-    pages::page_routes()
+    pages::page_routes().merge(kpi_pages::page_routes()).merge(physician_pages::page_routes())
 }
 
 /// Brings every analytics table up to date from the raw rows: the daily rollups from the oldest

@@ -102,7 +102,7 @@ pub fn card_views(cc: &CommandCenter, lang: Lang) -> Vec<CardView> {
                 previous: figure(c.previous, &c.unit),
                 change: change_text(c.change),
                 change_class: match (c.change, good) {
-                    (Some(x), _) if x == 0.0 => "text-muted",
+                    (Some(0.0), _) => "text-muted",
                     (_, Some(true)) => "text-success",
                     (_, Some(false)) => "text-danger",
                     _ => "text-muted",
@@ -123,7 +123,7 @@ pub fn card_views(cc: &CommandCenter, lang: Lang) -> Vec<CardView> {
 pub struct ChartView {
     pub id: String,
     pub title: String,
-    pub config: String,
+    pub config: ChartSpec,
     pub links: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -131,58 +131,107 @@ pub struct ChartView {
 
 const COLOURS: [&str; 8] = ["#0d6efd", "#dc3545", "#198754", "#ffc107", "#6f42c1", "#20c997", "#fd7e14", "#6c757d"];
 
-/// A Chart.js config: `kind` bar/line/doughnut, datasets (label, values), right-to-left when
-/// `rtl`, horizontal bars when `horizontal`, a y axis from `min`/`max` when given.
+/// A chart's data and look, drawn by Chart.js on the page ([`ChartSpec::json`]) and by the PDF
+/// writer in exports ([`ChartSpec::pdf`]).
+#[derive(Debug, Clone)]
+pub struct ChartSpec {
+    /// bar | line | doughnut
+    pub kind: &'static str,
+    pub labels: Vec<String>,
+    pub datasets: Vec<(String, Vec<Option<f64>>)>,
+    pub rtl: bool,
+    pub horizontal: bool,
+    pub range: Option<(f64, f64)>,
+}
+
+/// `kind` bar/line/doughnut, datasets (label, values), right-to-left when `rtl`, horizontal bars
+/// when `horizontal`, a value axis from `min`/`max` when given.
 pub fn chart_config(
-    kind: &str,
+    kind: &'static str,
     labels: &[String],
     datasets: Vec<(String, Vec<Option<f64>>)>,
     rtl: bool,
     horizontal: bool,
     range: Option<(f64, f64)>,
-) -> String {
-    let doughnut = kind == "doughnut";
-    let sets: Vec<Value> = datasets
-        .into_iter()
-        .enumerate()
-        .map(|(i, (label, data))| {
-            let colour = COLOURS[i % COLOURS.len()];
-            if doughnut {
-                json!({"label": label, "data": data, "backgroundColor": COLOURS})
-            } else {
-                json!({"label": label, "data": data, "backgroundColor": colour, "borderColor": colour,
-                       "spanGaps": true, "tension": 0.2, "fill": false})
-            }
-        })
-        .collect();
-    let mut options = json!({
-        "responsive": true,
-        "maintainAspectRatio": false,
-        "animation": false,
-        "locale": if rtl { "ar" } else { "en" },
-        "plugins": {"legend": {"position": "bottom", "rtl": rtl, "display": doughnut || sets.len() > 1},
-                    "tooltip": {"rtl": rtl}},
-    });
-    if !doughnut {
-        let (category, value) = if horizontal { ("y", "x") } else { ("x", "y") };
-        let mut value_axis = json!({"beginAtZero": true});
-        if let Some((min, max)) = range {
-            value_axis = json!({"min": min, "max": max});
-        }
-        if horizontal {
-            value_axis["reverse"] = json!(rtl);
-            options["indexAxis"] = json!("y");
-            options["scales"] =
-                json!({ category: {"position": if rtl { "right" } else { "left" }}, value: value_axis });
-        } else {
-            options["scales"] =
-                json!({ category: {"reverse": rtl}, value: {"position": if rtl { "right" } else { "left" }} });
-            for (k, v) in value_axis.as_object().into_iter().flatten() {
-                options["scales"][value][k] = v.clone();
-            }
+) -> ChartSpec {
+    ChartSpec { kind, labels: labels.to_vec(), datasets, rtl, horizontal, range }
+}
+
+impl std::fmt::Display for ChartSpec {
+    /// The Chart.js config as JSON (what `data-chart` carries).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.json())
+    }
+}
+
+impl ChartSpec {
+    /// The chart for the PDF writer.
+    pub fn pdf(&self, title: &str) -> crate::http::pdf::Chart {
+        use crate::http::pdf::{Chart, ChartKind, Series};
+        Chart {
+            title: title.to_owned(),
+            kind: match self.kind {
+                "line" => ChartKind::Line,
+                "doughnut" => ChartKind::Doughnut,
+                _ => ChartKind::Bar,
+            },
+            labels: self.labels.clone(),
+            series: self
+                .datasets
+                .iter()
+                .map(|(name, values)| Series { name: name.clone(), values: values.clone() })
+                .collect(),
         }
     }
-    json!({"type": kind, "data": {"labels": labels, "datasets": sets}, "options": options}).to_string()
+
+    /// The Chart.js config as JSON.
+    pub fn json(&self) -> String {
+        let (kind, labels, rtl, horizontal, range) = (self.kind, &self.labels, self.rtl, self.horizontal, self.range);
+        let doughnut = kind == "doughnut";
+        let sets: Vec<Value> = self
+            .datasets
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, (label, data))| {
+                let colour = COLOURS[i % COLOURS.len()];
+                if doughnut {
+                    json!({"label": label, "data": data, "backgroundColor": COLOURS})
+                } else {
+                    json!({"label": label, "data": data, "backgroundColor": colour, "borderColor": colour,
+                           "spanGaps": true, "tension": 0.2, "fill": false})
+                }
+            })
+            .collect();
+        let mut options = json!({
+            "responsive": true,
+            "maintainAspectRatio": false,
+            "animation": false,
+            "locale": if rtl { "ar" } else { "en" },
+            "plugins": {"legend": {"position": "bottom", "rtl": rtl, "display": doughnut || sets.len() > 1},
+                        "tooltip": {"rtl": rtl}},
+        });
+        if !doughnut {
+            let (category, value) = if horizontal { ("y", "x") } else { ("x", "y") };
+            let mut value_axis = json!({"beginAtZero": true});
+            if let Some((min, max)) = range {
+                value_axis = json!({"min": min, "max": max});
+            }
+            if horizontal {
+                value_axis["reverse"] = json!(rtl);
+                options["indexAxis"] = json!("y");
+                options["scales"] =
+                    json!({ category: {"position": if rtl { "right" } else { "left" }}, value: value_axis });
+            } else {
+                options["scales"] =
+                    json!({ category: {"reverse": rtl}, value: {"position": if rtl { "right" } else { "left" }} });
+                for (k, v) in value_axis.as_object().into_iter().flatten() {
+                    options["scales"][value][k] = v.clone();
+                }
+            }
+        }
+        json!({"type": kind, "data": {"labels": labels, "datasets": sets}, "options": options}).to_string()
+    }
 }
 
 /// The page's six charts.
@@ -523,6 +572,67 @@ async fn command_center_xlsx(State(state): State<AppState>, page: PageActor, uri
     Ok(export::download(bytes, export::Format::Xlsx, &format!("command-center-{}-{}.xlsx", f.from, f.to), false))
 }
 
+/// The hospital or department the figures are for, in the reader's language.
+pub async fn place_label(
+    state: &AppState,
+    actor: &Actor,
+    hospital: Option<Uuid>,
+    department: Option<Uuid>,
+) -> AppResult<String> {
+    use crate::domains::organizations::model::{department as dept, hospital as hosp};
+    let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
+    let hospital = hospital.or(match actor.scope() {
+        crate::auth::HospitalScope::Only(h) => Some(h),
+        crate::auth::HospitalScope::All => None,
+    });
+    let department = department.or_else(|| {
+        (command_center::department_scoped(actor.role) && actor.department_ids.len() == 1)
+            .then(|| actor.department_ids.first().copied())
+            .flatten()
+    });
+    let mut parts = Vec::new();
+    match hospital {
+        Some(h) => {
+            if let Some(h) = <hosp::Entity as sea_orm::EntityTrait>::find_by_id(h).one(&state.db).await? {
+                parts.push(lang.pick(&h.name_en, &h.name_ar).to_owned());
+            }
+        }
+        None => parts.push(lang.t("report-all-hospitals")),
+    }
+    if let Some(d) = department
+        && let Some(d) = <dept::Entity as sea_orm::EntityTrait>::find_by_id(d).one(&state.db).await?
+    {
+        parts.push(lang.pick(&d.name_en, &d.name_ar).to_owned());
+    }
+    Ok(parts.join(" · "))
+}
+
+/// The command center as a PDF report (charts drawn, Arabic shaped right to left). Audited.
+async fn command_center_pdf(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
+    let actor = &page.actor;
+    actor.require(&state, Permission::ViewDashboard).await?;
+    let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
+    let f = filters_of(uri.query())?;
+    let cc = command_center::compute(&state.db, actor, &f).await?;
+    let place = place_label(&state, actor, f.hospital_id, f.department_id).await?;
+    let bytes = report::render_pdf(report::pdf(&cc, lang, &place)).await?;
+    audit_export(&state, actor, &f, "pdf").await?;
+    Ok(pdf_download(bytes, &format!("command-center-{}-{}.pdf", f.from, f.to)))
+}
+
+/// A PDF download response.
+pub fn pdf_download(bytes: Vec<u8>, file_name: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 async fn audit_export(state: &AppState, actor: &Actor, f: &Filters, format: &str) -> AppResult<()> {
     record(
         &state.db,
@@ -538,6 +648,7 @@ pub fn page_routes() -> Router<AppState> {
     Router::new()
         .route("/analytics/command-center/", get(command_center_page))
         .route("/analytics/command-center/export.xlsx", get(command_center_xlsx))
+        .route("/analytics/command-center/export.pdf", get(command_center_pdf))
         .route(
             "/analytics/",
             get(|| async { axum::response::Redirect::to("/analytics/command-center/").into_response() }),

@@ -311,7 +311,8 @@ async fn rebuild_range(
     }
 
     // Surveys sent.
-    let sent: Vec<(Option<Uuid>, Option<Uuid>, String, DateTime<Utc>)> = survey_instance::Entity::find()
+    type SentRow = (Option<Uuid>, Option<Uuid>, String, DateTime<Utc>);
+    let sent: Vec<SentRow> = survey_instance::Entity::find()
         .select_only()
         .columns([
             survey_instance::Column::DepartmentId,
@@ -528,7 +529,8 @@ async fn changed_days(
     for (h, started) in journeys {
         mark(h, Some(started));
     }
-    let surveys: Vec<(Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = survey_instance::Entity::find()
+    type SurveyTimes = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let surveys: Vec<SurveyTimes> = survey_instance::Entity::find()
         .select_only()
         .columns([
             survey_instance::Column::HospitalId,
