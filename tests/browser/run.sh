@@ -5,7 +5,7 @@
 #
 # Starts `<binary> demo` on a free loopback port with a fresh SQLite file,
 # runs each scenario below against it (login_rtl_department.mjs,
-# complaint_flow.mjs, then survey_flow.mjs), stops the server, and ends with a line
+# complaint_flow.mjs, survey_flow.mjs, then command_center.mjs), stops the server, and ends with a line
 # `browser: N passed, M failed` (CI reads it; N + M scenarios). Set
 # BROWSER_SCENARIOS="complaint_flow.mjs" to run only some of them.
 # Needs: node >= 20, npm, python3, curl, Debian's chromium (/usr/bin/chromium,
@@ -22,7 +22,7 @@ if [ $# -ne 1 ]; then
 fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-read -r -a SCENARIOS <<<"${BROWSER_SCENARIOS:-login_rtl_department.mjs complaint_flow.mjs survey_flow.mjs}"
+read -r -a SCENARIOS <<<"${BROWSER_SCENARIOS:-login_rtl_department.mjs complaint_flow.mjs survey_flow.mjs command_center.mjs}"
 BIN="$1"
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 if [ ! -x "$BIN" ]; then
