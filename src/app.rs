@@ -13,6 +13,9 @@ use crate::jobs::wake::Waker;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where the reports read (the command center, KPIs, physician ratings): the read replica
+    /// when `PX360_DATABASE_REPLICA_URL` is set, else the same pool as `db`.
+    pub read_db: DatabaseConnection,
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Option<PrometheusHandle>,
@@ -34,12 +37,29 @@ impl AppState {
         }
     }
 
+    /// Points the reports at a read replica (`PX360_DATABASE_REPLICA_URL`).
+    pub async fn connect_replica(mut self) -> anyhow::Result<Self> {
+        if let Some(url) = self.config.database_replica_url.clone() {
+            self.read_db = crate::db::connect(&url).await?;
+        }
+        Ok(self)
+    }
+
     /// Fails only on a malformed Redis URL (validated earlier by `Config::validate`).
     pub fn new(db: DatabaseConnection, config: Config, metrics: Option<PrometheusHandle>) -> anyhow::Result<Self> {
         let jwt = JwtKeys::new(config.secret_key.expose(), config.access_token_minutes);
         let login_throttle = Arc::new(Throttle::new(30, std::time::Duration::from_secs(60)));
         let waker = Arc::new(Waker::new(config.redis_url.as_deref())?);
         let sqlite_writer = config.is_sqlite().then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(AppState { db, config: Arc::new(config), jwt: Arc::new(jwt), metrics, login_throttle, waker, sqlite_writer })
+        Ok(AppState {
+            read_db: db.clone(),
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            metrics,
+            login_throttle,
+            waker,
+            sqlite_writer,
+        })
     }
 }

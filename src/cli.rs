@@ -202,7 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => crate::db::ensure_current(&db).await?,
     }
-    let state = AppState::new(db, config, crate::platform::metrics_handle())?;
+    let state = AppState::new(db, config, crate::platform::metrics_handle())?.connect_replica().await?;
     match cli.command {
         Command::Demo => {
             let created = crate::seed::demo::seed_if_empty(&state).await?;

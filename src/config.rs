@@ -34,6 +34,9 @@ impl std::fmt::Debug for Secret {
 pub struct Config {
     /// `sqlite://path?mode=rwc` or `postgres://user@host/db`.
     pub database_url: String,
+    /// Optional read replica of the database (same kind): the command center, KPI and physician
+    /// reports read from it; every write and every other read go to `database_url`.
+    pub database_replica_url: Option<String>,
     /// Address the web server listens on.
     pub bind: String,
     /// Optional Redis (broker, cache, cross-process rate limits).
@@ -87,6 +90,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: "sqlite://px360-demo.db?mode=rwc".into(),
+            database_replica_url: None,
             bind: "127.0.0.1:8000".into(),
             redis_url: None,
             secret_key: Secret::default(),
@@ -191,6 +195,21 @@ impl Config {
         {
             return Err(invalid("PX360_DATABASE_URL", "must start with sqlite:, postgres:// or postgresql://"));
         }
+        if let Some(url) = &self.database_replica_url {
+            let kind = |u: &str| if u.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+            if url.is_empty() {
+                self.database_replica_url = None;
+            } else if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+                || kind(url) != kind(&self.database_url)
+            {
+                return Err(invalid(
+                    "PX360_DATABASE_REPLICA_URL",
+                    "must be a database of the same kind as PX360_DATABASE_URL (sqlite: or postgres://)",
+                ));
+            }
+        }
         if self.bind.parse::<SocketAddr>().is_err() {
             return Err(invalid("PX360_BIND", format!("is not a socket address (host:port): {:?}", self.bind)));
         }
@@ -261,6 +280,23 @@ mod tests {
         let mut c = Config { database_url: "mysql://x".into(), ..Config::default() };
         let err = c.validate(false).unwrap_err().to_string();
         assert!(err.contains("PX360_DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_read_replica_is_a_database_of_the_same_kind() {
+        let mut c = Config {
+            database_url: "postgres://localhost/x".into(),
+            database_replica_url: Some("sqlite://r.db".into()),
+            secret_key: Secret::new("x".repeat(32)),
+            ..Config::default()
+        };
+        let err = c.validate(false).unwrap_err().to_string();
+        assert!(err.contains("PX360_DATABASE_REPLICA_URL"), "{err}");
+        c.database_replica_url = Some("postgres://replica/x".into());
+        assert!(c.validate(false).is_ok());
+        c.database_replica_url = Some(String::new());
+        assert!(c.validate(false).is_ok());
+        assert_eq!(c.database_replica_url, None, "blank means none");
     }
 
     #[test]

@@ -433,3 +433,40 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
         .unwrap();
     assert_eq!(audited, 2, "both exports are audited");
 }
+
+#[tokio::test]
+async fn the_reports_read_from_the_replica_when_one_is_set() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let app = TestApp::spawn().await;
+    let (_url, replica, _guard) = common::fresh_database().await;
+    px360::db::migrate(&replica).await.unwrap();
+    // The replica holds today's rollup with 42 complaints; the primary has none.
+    px360::domains::analytics::model::analytics_daily::Model {
+        hospital_id: app.hospital_a.id,
+        day: rollup::day_of(Utc::now()).to_string(),
+        department_id: Uuid::nil(),
+        journey_type: String::new(),
+        complaints_received: 42,
+        ..Default::default()
+    }
+    .into_active_model()
+    .insert(&replica)
+    .await
+    .unwrap();
+    let mut state = app.state.clone();
+    state.read_db = replica;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = px360::router::app(state);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    let token = app.token(&email(Role::HospitalAdmin)).await;
+    let path = "/api/analytics/command-center/?period=7d";
+    let from_replica = app.client.get(format!("http://{addr}{path}")).bearer_auth(&token).send().await.unwrap();
+    let (code, body) = json(from_replica).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(card(&body, "complaints_total").0, json!(42.0), "the figures come from the replica");
+    let (_, primary) = json(app.get(path, &token).await).await;
+    assert_eq!(card(&primary, "complaints_total").0, json!(0.0));
+}

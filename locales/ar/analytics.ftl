@@ -133,3 +133,5 @@ phys-no-comments = لا توجد تعليقات بعد.
 report-generated = أُنشئ في
 report-riyadh = بتوقيت الرياض
 report-all-hospitals = كل المستشفيات
+home-cc-title = آخر 30 يومًا
+home-cc-open = فتح مركز القيادة

@@ -127,3 +127,5 @@ phys-no-comments = No comments yet.
 report-generated = generated
 report-riyadh = Riyadh time
 report-all-hospitals = All hospitals
+home-cc-title = The last 30 days
+home-cc-open = Open the command center

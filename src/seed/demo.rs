@@ -279,7 +279,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     }
     let _ = user::Entity::find().count(db).await?;
     crate::seed::demo_complaints::seed(state).await?;
-    // surveys (issue 6): ~60 days of journey surveys with answers, scores and PX actions.
+    // surveys (issue 6): six months of journey surveys with answers, scores and PX actions.
     crate::seed::demo_surveys::seed(state).await?;
     // analytics (issue 7): rollups, physician ratings and KPIs of the seeded months.
     crate::domains::analytics::rebuild_all(state, now()).await?;

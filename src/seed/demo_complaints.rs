@@ -5,13 +5,14 @@
 use chrono::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::domains::accounts::model::user;
-use crate::domains::complaints::model::complaint_category;
+use crate::domains::complaints::model::{complaint, complaint_category};
 use crate::domains::complaints::service::{self, AssignInput, ComplaintInput, Origin, TransitionInput};
 use crate::domains::complaints::{actions, sla_jobs};
 use crate::domains::organizations::model::{department, hospital};
@@ -71,7 +72,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         let hours_ago = match i % 10 {
             0..=5 => rng.random_range(1..48),
             6..=7 => rng.random_range(48..24 * 5),
-            _ => rng.random_range(24 * 10..24 * 30),
+            _ => rng.random_range(24 * 10..24 * 150),
         };
         let dept = &departments[rng.random_range(0..departments.len())];
         let input = ComplaintInput {
@@ -131,6 +132,19 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
                         .await?;
                         actions::create_from_complaint(state, &pxc, c.id).await?;
                     }
+                    // Resolved back then, mostly within the 72-hour SLA, not at seeding time.
+                    let resolved_at = at - Duration::hours(hours_ago) + Duration::hours(rng.random_range(6..90));
+                    let closed_at = (i % 4 == 0).then(|| resolved_at + Duration::hours(20));
+                    complaint::Entity::update_many()
+                        .col_expr(complaint::Column::ResolvedAt, Expr::value(Some(resolved_at)))
+                        .col_expr(complaint::Column::ClosedAt, Expr::value(closed_at))
+                        .col_expr(
+                            complaint::Column::StatusChangedAt,
+                            Expr::value(Some(closed_at.unwrap_or(resolved_at))),
+                        )
+                        .filter(complaint::Column::Id.eq(c.id))
+                        .exec(&state.db)
+                        .await?;
                 }
             }
         }

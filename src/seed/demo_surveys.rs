@@ -1,4 +1,4 @@
-//! Demo surveys (synthetic): ~60 days of journey surveys in both demo hospitals, each on a
+//! Demo surveys (synthetic): six months of journey surveys in both demo hospitals, each on a
 //! completed journey of its own, in every status a real hospital sees (about 40 % completed, most
 //! of the rest expired, recent ones still sent, viewed or half answered, a few suppressed or
 //! undeliverable). Answers follow each published version's questions and conditions and are
@@ -24,8 +24,9 @@ use crate::domains::surveys::model::{survey_instance, survey_response};
 use crate::domains::surveys::rules::{self, Answer, Definition, Question};
 use crate::domains::surveys::versions;
 
-/// Days of history.
-const DAYS: i64 = 60;
+/// Days of history: six months, enough for the command center's comparisons and for the busiest
+/// physicians to pass the leaderboard's 30 responses.
+const DAYS: i64 = 180;
 /// Rows per multi-row INSERT: few statements (PostgreSQL parses each), and the widest table
 /// (survey_instances, 35 columns) stays under SQLite's 32,766 parameters.
 const CHUNK: usize = 800;

@@ -196,6 +196,7 @@ struct HomePage {
     chrome: Chrome,
     stats: Vec<Stat>,
     chart: String,
+    cards: Vec<crate::domains::analytics::pages::CardView>,
 }
 
 async fn staff_by_type(state: &AppState, page: &PageActor) -> AppResult<Vec<(String, i64)>> {
@@ -295,5 +296,12 @@ pub async fn home(State(state): State<AppState>, page: PageActor) -> PageResult 
     } else {
         String::new()
     };
-    render(StatusCode::OK, &HomePage { chrome, stats, chart })
+    // The command center's cards of the last 30 days, linking to it (spec §15: the managers' home).
+    let cards = {
+        use crate::domains::analytics::{command_center, pages};
+        let f = pages::filters_of(None)?;
+        let cc = command_center::compute(&state.read_db, actor, &f).await?;
+        pages::card_views(&cc, lang)
+    };
+    render(StatusCode::OK, &HomePage { chrome, stats, chart, cards })
 }

@@ -150,6 +150,7 @@ pub async fn fresh_database() -> (String, DatabaseConnection, DbGuard) {
 pub fn test_config(database_url: &str) -> Config {
     Config {
         database_url: database_url.to_owned(),
+        database_replica_url: None,
         bind: "127.0.0.1:0".into(),
         redis_url: None,
         secret_key: Secret::new(SECRET_KEY),

@@ -210,7 +210,7 @@ pub async fn kpis_api(
     let at = place(&state.db, &actor, uri.query()).await?;
     let mut out = Vec::new();
     for def in definitions(&state.db).await? {
-        out.push(report(&state.db, def, at).await?);
+        out.push(report(&state.read_db, def, at).await?);
     }
     Ok(Json(out))
 }
@@ -229,7 +229,7 @@ pub async fn kpi_api(
     actor.require(&state, Permission::ViewDashboard).await?;
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, &actor, uri.query()).await?;
-    Ok(Json(report(&state.db, def, at).await?))
+    Ok(Json(report(&state.read_db, def, at).await?))
 }
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -306,7 +306,7 @@ async fn kpis_page(State(state): State<AppState>, page: PageActor, uri: Original
     let query = place_query(&at);
     let mut rows = Vec::new();
     for def in definitions(&state.db).await? {
-        let r = report(&state.db, def, at).await?;
+        let r = report(&state.read_db, def, at).await?;
         let latest = r.latest().cloned();
         rows.push(KpiRow {
             href: format!("/analytics/kpis/{}/?{query}", r.code),
@@ -405,7 +405,7 @@ async fn kpi_report_page(
     let chrome = Chrome::new(&state, &page, uri.path(), "kpi-title").await?;
     let lang = chrome.lang;
     let at = place(&state.db, actor, uri.query()).await?;
-    let r = report(&state.db, def, at).await?;
+    let r = report(&state.read_db, def, at).await?;
     let (hospitals, departments) = selects(&state, actor, lang, &at).await?;
     render(
         StatusCode::OK,
@@ -478,7 +478,7 @@ async fn kpi_xlsx(
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, actor, uri.query()).await?;
-    let r = report(&state.db, def, at).await?;
+    let r = report(&state.read_db, def, at).await?;
     let bytes = export::xlsx_book(&[(&r.code, &report_table(&r, lang))])?;
     record(
         &state.db,
@@ -504,7 +504,7 @@ async fn kpi_pdf(
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, actor, uri.query()).await?;
-    let r = report(&state.db, def, at).await?;
+    let r = report(&state.read_db, def, at).await?;
     let label = super::pages::place_label(
         &state,
         actor,

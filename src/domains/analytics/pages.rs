@@ -50,7 +50,7 @@ pub async fn command_center_api(
 ) -> AppResult<Json<CommandCenter>> {
     actor.require(&state, Permission::ViewDashboard).await?;
     let f = filters_of(uri.query())?;
-    Ok(Json(command_center::compute(&state.db, &actor, &f).await?))
+    Ok(Json(command_center::compute(&state.read_db, &actor, &f).await?))
 }
 
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -505,7 +505,7 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
         }
         Err(e) => return Err(e.into()),
     };
-    let cc = command_center::compute(&state.db, actor, &f).await?;
+    let cc = command_center::compute(&state.read_db, actor, &f).await?;
     let hospital = f.hospital_id.or(actor.selected_hospital);
     let mut departments = filters::department_options(&state.db, lang, actor, hospital, f.department_id).await?;
     if command_center::department_scoped(actor.role) {
@@ -564,7 +564,7 @@ async fn command_center_xlsx(State(state): State<AppState>, page: PageActor, uri
     actor.require(&state, Permission::ViewDashboard).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let f = filters_of(uri.query())?;
-    let cc = command_center::compute(&state.db, actor, &f).await?;
+    let cc = command_center::compute(&state.read_db, actor, &f).await?;
     let sheets = report::sheets(&cc, lang);
     let refs: Vec<(&str, &export::Table)> = sheets.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let bytes = export::xlsx_book(&refs)?;
@@ -613,7 +613,7 @@ async fn command_center_pdf(State(state): State<AppState>, page: PageActor, uri:
     actor.require(&state, Permission::ViewDashboard).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let f = filters_of(uri.query())?;
-    let cc = command_center::compute(&state.db, actor, &f).await?;
+    let cc = command_center::compute(&state.read_db, actor, &f).await?;
     let place = place_label(&state, actor, f.hospital_id, f.department_id).await?;
     let bytes = report::render_pdf(report::pdf(&cc, lang, &place)).await?;
     audit_export(&state, actor, &f, "pdf").await?;

@@ -96,8 +96,8 @@ async fn leaderboard(state: &AppState, actor: &Actor, query: Option<&str>) -> Ap
     let (hospitals, departments) = scope(state, actor, query).await?;
     let (y, m) = month_of(chrono::Utc::now());
     let (from, to) = months_ending(y, m, WINDOW);
-    let ratings = physicians::window(&state.db, hospitals.as_deref(), departments.as_deref(), &from, &to).await?;
-    Ok(Leaderboard { from, to, min_responses: MIN_RESPONSES, physicians: leader_rows(&state.db, &ratings).await? })
+    let ratings = physicians::window(&state.read_db, hospitals.as_deref(), departments.as_deref(), &from, &to).await?;
+    Ok(Leaderboard { from, to, min_responses: MIN_RESPONSES, physicians: leader_rows(&state.read_db, &ratings).await? })
 }
 
 /// Physicians ranked over the last 12 months (hospital_id for PX admins, department_id).
@@ -166,14 +166,15 @@ async fn history(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<History
     let p = physician_for(state, actor, id).await?;
     let (y, m) = month_of(chrono::Utc::now());
     let (from, to) = months_ending(y, m, WINDOW);
-    let window = physicians::window(&state.db, None, None, &from, &to).await?;
-    let summary =
-        leader_rows(&state.db, &window.into_iter().filter(|r| r.physician_id == id).collect::<Vec<_>>()).await?.pop();
+    let window = physicians::window(&state.read_db, None, None, &from, &to).await?;
+    let summary = leader_rows(&state.read_db, &window.into_iter().filter(|r| r.physician_id == id).collect::<Vec<_>>())
+        .await?
+        .pop();
     let months = physician_monthly_rating::Entity::find()
         .filter(physician_monthly_rating::Column::PhysicianId.eq(id))
         .filter(physician_monthly_rating::Column::Month.gte(from))
         .order_by_asc(physician_monthly_rating::Column::Month)
-        .all(&state.db)
+        .all(&state.read_db)
         .await?
         .into_iter()
         .map(|r| MonthRating {
@@ -199,14 +200,14 @@ async fn history(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<History
         .order_by_desc(survey_instance::Column::CompletedAt)
         .limit(200)
         .into_tuple()
-        .all(&state.db)
+        .all(&state.read_db)
         .await?;
     let comments = survey_response::Entity::find()
         .filter(survey_response::Column::SurveyInstanceId.is_in(recent))
         .filter(survey_response::Column::ValueText.ne(""))
         .order_by_desc(survey_response::Column::CreatedAt)
         .limit(COMMENTS)
-        .all(&state.db)
+        .all(&state.read_db)
         .await?
         .into_iter()
         .map(|r| mask_digits(&r.value_text))
