@@ -143,6 +143,17 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
         .await
         .unwrap();
 
+    // A kiosk survey: answered, never "sent" by a message; it counts as sent on the day made.
+    let kiosk = add_survey(&app, &t, None, Some(outpatient), "completed", Some(4.0), false, &[("overall", json!(4))]).await;
+    survey_instance::Entity::update_many()
+        .col_expr(survey_instance::Column::SentAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(survey_instance::Column::CreatedAt, Expr::value(noon("2026-03-21")))
+        .col_expr(survey_instance::Column::CompletedAt, Expr::value(Some(noon("2026-03-21"))))
+        .filter(survey_instance::Column::Id.eq(kiosk))
+        .exec(app.db())
+        .await
+        .unwrap();
+
     let first = rollup::refresh(app.db(), Utc::now()).await.unwrap();
     assert!(first.full, "the first refresh rebuilds everything");
 
@@ -159,14 +170,14 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
     // Due in March and resolved or overdue: three resolved (one late) and the overdue open one;
     // the in-progress one is neither yet → 2 of 4.
     assert_eq!(card(&body, "sla_compliance").0, json!(50.0));
-    // Surveys: sent 5 in March (4 completed + 1 delivered), none undeliverable → 80 %.
-    assert_eq!(card(&body, "response_rate").0, json!(80.0));
-    assert_eq!(card(&body, "average_score").0, json!(3.5));
-    assert_eq!(card(&body, "average_score").1, json!(4.0));
+    // Surveys: sent 6 in March (4 completed + 1 delivered + the kiosk one), 5 completed.
+    assert_eq!(card(&body, "response_rate").0, json!(83.33));
+    // Scores 5, 4, 2, 3 and the kiosk's 4; February's 4. Rates and scores change in points.
+    assert_eq!(card(&body, "average_score"), (json!(3.6), json!(4.0), json!(-0.4)));
     // NPS answers 10, 9, 3, 7: 2 promoters, 1 passive, 1 detractor → +25.
     assert_eq!(card(&body, "nps").0, json!(25.0));
     assert_eq!(card(&body, "negative_surveys").0, json!(1.0));
-    assert_eq!(body["score_distribution"], json!([0, 1, 1, 1, 1]));
+    assert_eq!(body["score_distribution"], json!([0, 1, 1, 2, 1]));
     // Drill-down: the card links to the list behind the figure.
     let open = body["cards"].as_array().unwrap().iter().find(|c| c["key"] == "complaints_open").unwrap();
     let href = open["href"].as_str().unwrap();
@@ -213,9 +224,14 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
         assert_eq!(code, StatusCode::BAD_REQUEST, "{q}: {err}");
         common::assert_fields(&err, &[field]);
     }
-    // A source user has no command center.
-    let source = app.token(&email(Role::SourceUser)).await;
-    assert_eq!(app.get(march, &source).await.status(), StatusCode::FORBIDDEN);
+    // Source users, nurses, staff and physicians have no command center, KPIs or leaderboard
+    // (spec §3); a physician sees their own ratings page only.
+    for role in [Role::SourceUser, Role::Nurse, Role::Staff, Role::Physician] {
+        let token = app.token(&email(role)).await;
+        for path in [march, "/api/analytics/kpis/", "/api/physicians/ratings/leaderboard/"] {
+            assert_eq!(app.get(path, &token).await.status(), StatusCode::FORBIDDEN, "{role:?} {path}");
+        }
+    }
 
     // A complaint changes: the next refresh rebuilds its days and the figures follow.
     let reopened = complaint_on(&app, &admin, outpatient, "2026-03-15", "open", true, None).await;
@@ -272,7 +288,10 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
         }
     }
     rollup::refresh(app.db(), Utc::now()).await.unwrap();
-    let february = Utc.with_ymd_and_hms(2026, 2, 2, 0, 0, 0).unwrap();
+    // On 2 February January is over but MOH-3 has not settled: no action yet.
+    let early = Utc.with_ymd_and_hms(2026, 2, 2, 0, 0, 0).unwrap();
+    assert_eq!(kpis::compute_month(app.db(), 2026, 1, early, true).await.unwrap().actions, 0);
+    let february = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
     let done = kpis::compute_month(app.db(), 2026, 1, february, true).await.unwrap();
     assert!(done.values > 0);
     let moh3 = kpi_value::Entity::find()
@@ -316,8 +335,8 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
     let (code, list) = json(app.get("/api/analytics/kpis/", &ha).await).await;
     assert_eq!(code, StatusCode::OK, "{list}");
     let moh = list.as_array().unwrap().iter().find(|k| k["code"] == "MOH-3").unwrap();
-    let january = moh["months"].as_array().unwrap().iter().find(|m| m["month"] == "2026-01");
-    if let Some(january) = january {
+    let january_row = moh["months"].as_array().unwrap().iter().find(|m| m["month"] == "2026-01");
+    if let Some(january) = january_row {
         // Within the report's 12 months (this test runs in 2026).
         assert_eq!(january["value"], json!(30.0));
         assert_eq!(january["band"], "critical");
@@ -346,13 +365,52 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
     let xlsx = client.get(app.url("/analytics/kpis/MOH-3/export.xlsx")).send().await.unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert!(sheet_names(&xlsx.bytes().await.unwrap()).contains("MOH-3"));
+    // Thresholds: PX admins only, in range and in order; the stored bands follow at once.
+    let patch = |body: Value, token: String| {
+        let app = &app;
+        async move { json(app.patch("/api/analytics/kpis/MOH-3/", &token, &body).await).await }
+    };
+    let (code, _) = patch(json!({"critical_threshold": 25}), ha.clone()).await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    for (body, field) in [
+        (json!({"target": 120}), "target"),
+        (json!({"critical_threshold": 90}), "warning_threshold"),
+        (json!({"target": "high"}), "target"),
+        (json!({"colour": 1}), "colour"),
+    ] {
+        let (code, err) = patch(body.clone(), admin.clone()).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{body}: {err}");
+        common::assert_fields(&err, &[field]);
+    }
+    let (code, def) = patch(json!({"critical_threshold": 25}), admin.clone()).await;
+    assert_eq!(code, StatusCode::OK, "{def}");
+    assert_eq!((def["target"].clone(), def["critical_threshold"].clone()), (json!(80.0), json!(25.0)));
+    let january = kpi_value::Entity::find_by_id(moh3.id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(january.band.as_deref(), Some("warning"), "30 % is now above the critical threshold");
+    let (px, _) = app.login_page_session(&email(Role::PxAdmin)).await;
+    let form_page = px.get(app.url("/analytics/kpis/MOH-3/")).send().await.unwrap().text().await.unwrap();
+    let csrf = common::hidden_field(&form_page, "csrf_token").unwrap();
+    let resp = px
+        .post(app.url("/analytics/kpis/MOH-3/thresholds/"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("target", "50"),
+            ("warning_threshold", "60"),
+            ("critical_threshold", "25"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("id=\"kpi-thresholds\""), "the form is shown again with its error");
+
     let pdf = client.get(app.url("/analytics/kpis/MOH-3/export.pdf")).send().await.unwrap();
     assert_eq!(pdf.status(), StatusCode::OK);
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     if let Some(text) = pdf_text(&bytes) {
         assert!(text.contains("MOH-3"), "{text}");
-        if january.is_some() {
+        if january_row.is_some() {
             assert!(text.contains("2026-01") && text.contains("30%"), "January's value is in the PDF: {text}");
         }
     }

@@ -207,6 +207,8 @@ async fn the_leaderboard_ranks_the_rolling_window_and_flags_too_few_responses() 
     assert!(list[0]["ci_low"].as_f64().unwrap() < 4.57 && list[0]["ci_high"].as_f64().unwrap() > 4.57);
     assert_eq!(list[1]["physician_id"], omar.to_string());
     assert_eq!(list[1]["rank"], serde_json::Value::Null, "10 responses: listed, not ranked");
+    assert_eq!(list[1]["mean"], serde_json::Value::Null, "…and no rating shown: not enough responses");
+    assert_eq!(list[1]["ci_low"], serde_json::Value::Null);
 
     // The page says so in both languages; the physician's page shows the months.
     let (client, _) = app.login_page_session(&common::email(px360::auth::Role::HospitalAdmin)).await;

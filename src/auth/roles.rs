@@ -122,6 +122,11 @@ pub enum Permission {
     HandleSurveys,
     /// Build, edit and publish survey templates; kiosk QR codes.
     ManageSurveyTemplates,
+    /// The command center, KPI reports, their exports and the physician leaderboard (spec §3:
+    /// analytics; department managers for their departments).
+    ViewAnalytics,
+    /// A physician's own ratings page (physicians), besides everyone with `ViewAnalytics`.
+    ViewOwnRatings,
 }
 
 impl Role {
@@ -151,6 +156,10 @@ impl Role {
             ViewSurveys => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Nurse),
             HandleSurveys => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator),
             ManageSurveyTemplates => matches!(self, PxAdmin | HospitalAdmin | PxCoordinator),
+            ViewAnalytics => matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Viewer),
+            ViewOwnRatings => {
+                matches!(self, PxAdmin | HospitalAdmin | DepartmentManager | PxCoordinator | Viewer | Physician)
+            }
         }
     }
 }

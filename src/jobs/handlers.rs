@@ -86,11 +86,14 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             Ok(())
         }
         Job::RefreshAnalytics => {
+            // SQLite: one writer at a time (the rebuild reads, then replaces, each range).
+            let _turn = state.write_turn().await;
             let done = crate::domains::analytics::rollup::refresh(&state.db, chrono::Utc::now()).await?;
             tracing::info!(days = done.days, full = done.full, "analytics rollups");
             Ok(())
         }
         Job::ComputeKpis => {
+            let _turn = state.write_turn().await;
             let now = chrono::Utc::now();
             crate::domains::analytics::rollup::rebuild_recent(
                 &state.db,

@@ -201,7 +201,10 @@ mod tests {
     fn default_table_parses_and_blank_disables() {
         let mut table = default_schedules();
         let all = parse_table(&table).unwrap().len();
-        assert_eq!(all, 8, "audit check, purge, the three SLA checks, survey reminders and expiry, physician ratings");
+        assert_eq!(
+            all, 10,
+            "audit check, purge, the three SLA checks, survey reminders and expiry, physician ratings, analytics refresh, KPIs"
+        );
         table.insert("purge_finished_jobs".into(), "  ".into());
         assert_eq!(parse_table(&table).unwrap().len(), all - 1);
         table.insert("nope".into(), "* * * * * *".into());

@@ -297,11 +297,13 @@ pub async fn home(State(state): State<AppState>, page: PageActor) -> PageResult 
         String::new()
     };
     // The command center's cards of the last 30 days, linking to it (spec §15: the managers' home).
-    let cards = {
+    let cards = if actor.role.may(Permission::ViewAnalytics) {
         use crate::domains::analytics::{command_center, pages};
         let f = pages::filters_of(None)?;
         let cc = command_center::compute(&state.read_db, actor, &f).await?;
         pages::card_views(&cc, lang)
+    } else {
+        Vec::new()
     };
     render(StatusCode::OK, &HomePage { chrome, stats, chart, cards })
 }

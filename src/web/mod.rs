@@ -89,7 +89,7 @@ pub struct Chrome {
 
 const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/", "nav-home", "house", None),
-    ("/analytics/command-center/", "nav-command-center", "speedometer2", Some(Permission::ViewDashboard)),
+    ("/analytics/command-center/", "nav-command-center", "speedometer2", Some(Permission::ViewAnalytics)),
     ("/organizations/hospitals/", "nav-hospitals", "hospital", Some(Permission::ViewDirectory)),
     ("/organizations/departments/", "nav-departments", "diagram-3", Some(Permission::ViewDirectory)),
     ("/organizations/staff/", "nav-staff", "person-badge", Some(Permission::ViewDirectory)),

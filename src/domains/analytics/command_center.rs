@@ -84,7 +84,11 @@ impl Filters {
         }
         let day = |errors: &mut FieldErrors, k: &str| {
             get(k).and_then(|v| match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-                Ok(d) => Some(d),
+                Ok(d) if (2000..=2100).contains(&d.year()) => Some(d),
+                Ok(_) => {
+                    errors.add(k, "Choose a date between 2000 and 2100.");
+                    None
+                }
                 Err(_) => {
                     errors.add(k, "Enter a date as YYYY-MM-DD.");
                     None
@@ -174,19 +178,25 @@ pub struct Scope {
     pub departments: Option<Vec<Uuid>>,
 }
 
-/// Roles whose figures are their departments' only.
+/// Roles whose figures are their departments' only (of those who see analytics).
 pub fn department_scoped(role: Role) -> bool {
     matches!(role, Role::DepartmentManager | Role::Physician | Role::Nurse | Role::Staff)
 }
 
-/// The reader's scope narrowed by the filters. Another hospital's or department's id is a 404,
-/// as everywhere else.
-pub async fn scope(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> AppResult<Scope> {
+/// The reader's scope narrowed to `hospital_id` and `department_id`: another hospital's or
+/// department's id (or a deleted one) is a 404. A department-scoped reader without a department
+/// sees nothing (an empty list), never the hospital.
+pub async fn scope_of(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    hospital_id: Option<Uuid>,
+    department_id: Option<Uuid>,
+) -> AppResult<Scope> {
     let mut hospitals = match actor.scope() {
         HospitalScope::All => None,
         HospitalScope::Only(h) => Some(vec![h]),
     };
-    if let Some(h) = f.hospital_id {
+    if let Some(h) = hospital_id {
         let exists =
             hospital::Entity::find_by_id(h).filter(hospital::Column::DeletedAt.is_null()).one(db).await?.is_some();
         if !exists || !actor.sees_hospital(h) {
@@ -194,9 +204,8 @@ pub async fn scope(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> AppRe
         }
         hospitals = Some(vec![h]);
     }
-    let mut departments = department_scoped(actor.role)
-        .then(|| if actor.department_ids.is_empty() { vec![Uuid::nil()] } else { actor.department_ids.clone() });
-    if let Some(d) = f.department_id {
+    let mut departments = department_scoped(actor.role).then(|| actor.department_ids.clone());
+    if let Some(d) = department_id {
         let row = department::Entity::find_by_id(d).filter(department::Column::DeletedAt.is_null()).one(db).await?;
         let visible = row.is_some_and(|row| {
             hospitals.as_ref().is_none_or(|hs| hs.contains(&row.hospital_id))
@@ -208,6 +217,11 @@ pub async fn scope(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> AppRe
         departments = Some(vec![d]);
     }
     Ok(Scope { hospitals, departments })
+}
+
+/// The reader's scope narrowed by the filters.
+pub async fn scope(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> AppResult<Scope> {
+    scope_of(db, actor, f.hospital_id, f.department_id).await
 }
 
 macro_rules! totals {
@@ -355,7 +369,8 @@ pub struct Card {
     pub key: String,
     pub value: Option<f64>,
     pub previous: Option<f64>,
-    /// % change against the previous period (none when that was 0 or empty).
+    /// The change against the previous period: in % for counts (none when that was 0), in
+    /// points for rates, scores and NPS (none when either is empty).
     pub change: Option<f64>,
     /// Whether a rise is good (green) or bad (red).
     pub higher_is_better: bool,
@@ -420,8 +435,9 @@ pub struct LeaderRow {
     pub department_ar: String,
     pub rank: Option<u32>,
     pub n: u64,
-    pub mean: f64,
-    pub stars: f64,
+    /// The rating: none below the minimum number of responses ("not enough responses").
+    pub mean: Option<f64>,
+    pub stars: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub positive: u64,
@@ -507,7 +523,12 @@ fn cards(t: &Totals, p: &Totals, links: &Links) -> Vec<Card> {
             key: key.to_owned(),
             value,
             previous,
-            change: rules::change(value, previous),
+            // Counts change in %; rates, scores and NPS in points.
+            change: if unit == "count" {
+                rules::change(value, previous)
+            } else {
+                value.zip(previous).map(|(v, p)| crate::domains::surveys::rules::round2(v - p))
+            },
             higher_is_better: higher,
             unit: unit.to_owned(),
             href,
@@ -787,10 +808,10 @@ pub async fn leader_rows(db: &DatabaseConnection, ratings: &[WindowRating]) -> A
                 department_ar: dar,
                 rank: r.rank,
                 n: r.rating.n,
-                mean: r.rating.mean,
-                stars: r.rating.stars,
-                ci_low: r.rating.ci_low,
-                ci_high: r.rating.ci_high,
+                mean: r.rating.rankable.then_some(r.rating.mean),
+                stars: r.rating.rankable.then_some(r.rating.stars),
+                ci_low: r.rating.ci_low.filter(|_| r.rating.rankable),
+                ci_high: r.rating.ci_high.filter(|_| r.rating.rankable),
                 positive: r.rating.positive,
                 neutral: r.rating.neutral,
                 negative: r.rating.negative,

@@ -9,9 +9,12 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,9 +25,9 @@ use super::model::{kpi_definition, kpi_value};
 use super::pages::{ChartSpec, chart_config};
 use super::physicians::{month_of, months_ending};
 use crate::app::AppState;
-use crate::auth::{Actor, ApiActor, HospitalScope, PageActor, Permission};
+use crate::auth::{Actor, ApiActor, CsrfForm, HospitalScope, PageActor, Permission};
 use crate::domains::audit::service::{Entry, record};
-use crate::domains::complaints::filters::{self, Opt};
+use crate::domains::complaints::filters::{self, FormErrors, Opt};
 use crate::domains::organizations::model::{department, hospital};
 use crate::error::{AppResult, FieldErrors, not_found};
 use crate::http::export::{self, Table};
@@ -84,7 +87,8 @@ pub async fn place(db: &DatabaseConnection, actor: &Actor, query: Option<&str>) 
             }
             d
         }
-        (None, Some(mine)) => mine.first().copied().unwrap_or(Uuid::nil()),
+        // A department-scoped reader without a department sees no KPI (never the hospital's).
+        (None, Some(mine)) => mine.first().copied().ok_or_else(|| not_found("department"))?,
         (None, None) => Uuid::nil(),
     };
     Ok(Place { hospital_id, department_id })
@@ -206,7 +210,7 @@ pub async fn kpis_api(
     ApiActor(actor): ApiActor,
     uri: OriginalUri,
 ) -> AppResult<Json<Vec<KpiReport>>> {
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let at = place(&state.db, &actor, uri.query()).await?;
     let mut out = Vec::new();
     for def in definitions(&state.db).await? {
@@ -226,14 +230,146 @@ pub async fn kpi_api(
     Path(code): Path<String>,
     uri: OriginalUri,
 ) -> AppResult<Json<KpiReport>> {
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, &actor, uri.query()).await?;
     Ok(Json(report(&state.read_db, def, at).await?))
 }
 
+/// New thresholds of a KPI (any subset; the others stay).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsInput {
+    pub target: Option<f64>,
+    pub warning_threshold: Option<f64>,
+    pub critical_threshold: Option<f64>,
+}
+
+/// The range a KPI's values live in, by unit.
+fn unit_range(unit: &str) -> (f64, f64) {
+    match unit {
+        "percent" => (0.0, 100.0),
+        "nps" => (-100.0, 100.0),
+        "score" => (1.0, 5.0),
+        _ => (0.0, 1_000_000.0),
+    }
+}
+
+/// Checks and applies new thresholds: each within the unit's range, and in order for the KPI's
+/// direction (target, then warning, then critical, from best to worst). Every stored value's band
+/// follows at once. Audited.
+pub async fn set_thresholds(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    input: ThresholdsInput,
+) -> AppResult<kpi_definition::Model> {
+    actor.require(state, Permission::ManageSystem).await?;
+    let def = definition(&state.db, code).await?;
+    let (low, high) = unit_range(&def.unit);
+    let mut errors = FieldErrors::new();
+    let mut check = |name: &str, v: Option<f64>, current: f64| match v {
+        Some(x) if !x.is_finite() || x < low || x > high => {
+            errors.add(name, format!("Must be a number from {low} to {high}."));
+            current
+        }
+        Some(x) => x,
+        None => current,
+    };
+    let target = check("target", input.target, def.target);
+    let warning = check("warning_threshold", input.warning_threshold, def.warning_threshold);
+    let critical = check("critical_threshold", input.critical_threshold, def.critical_threshold);
+    let ordered = if def.higher_is_better {
+        target >= warning && warning >= critical
+    } else {
+        target <= warning && warning <= critical
+    };
+    if !ordered && errors.is_empty() {
+        errors.add(
+            "warning_threshold",
+            if def.higher_is_better {
+                "The target must be at least the warning threshold, and the warning threshold at least the critical one."
+            } else {
+                "The target must be at most the warning threshold, and the warning threshold at most the critical one."
+            },
+        );
+    }
+    errors.into_result()?;
+    let _turn = state.write_turn().await;
+    let txn = state.db.begin().await?;
+    let before =
+        serde_json::json!({"target": def.target, "warning": def.warning_threshold, "critical": def.critical_threshold});
+    let mut row: kpi_definition::ActiveModel = def.clone().into();
+    row.target = Set(target);
+    row.warning_threshold = Set(warning);
+    row.critical_threshold = Set(critical);
+    let saved = row.update(&txn).await?;
+    for v in kpi_value::Entity::find().filter(kpi_value::Column::KpiCode.eq(code)).all(&txn).await? {
+        let band = super::kpis::band_of(&saved, v.value).map(|b| super::kpis::band_str(b).to_owned());
+        if band != v.band {
+            let mut row: kpi_value::ActiveModel = v.into();
+            row.band = Set(band);
+            row.update(&txn).await?;
+        }
+    }
+    record(
+        &txn,
+        actor,
+        Entry::new("kpi_thresholds_changed", "kpi", code).details(serde_json::json!({
+            "before": before,
+            "after": {"target": target, "warning": warning, "critical": critical},
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// A KPI definition as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KpiDefinition {
+    pub code: String,
+    pub name_en: String,
+    pub name_ar: String,
+    pub unit: String,
+    pub higher_is_better: bool,
+    pub target: f64,
+    pub warning_threshold: f64,
+    pub critical_threshold: f64,
+}
+
+impl From<kpi_definition::Model> for KpiDefinition {
+    fn from(d: kpi_definition::Model) -> Self {
+        KpiDefinition {
+            code: d.code,
+            name_en: d.name_en,
+            name_ar: d.name_ar,
+            unit: d.unit,
+            higher_is_better: d.higher_is_better,
+            target: d.target,
+            warning_threshold: d.warning_threshold,
+            critical_threshold: d.critical_threshold,
+        }
+    }
+}
+
+/// Changes a KPI's target, warning or critical threshold (PX admins). The bands of its stored
+/// values follow at once; 400 names a value out of range or out of order.
+#[utoipa::path(patch, path = "/api/analytics/kpis/{code}/", tag = "Analytics",
+    params(("code" = String, Path)), request_body = ThresholdsInput,
+    responses((status = 200, body = KpiDefinition), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn kpi_update_api(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(code): Path<String>,
+    crate::http::json::ApiJson(input): crate::http::json::ApiJson<ThresholdsInput>,
+) -> AppResult<Json<KpiDefinition>> {
+    Ok(Json(set_thresholds(&state, &actor, &code, input).await?.into()))
+}
+
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(kpis_api)).routes(routes!(kpi_api))
+    OpenApiRouter::new().routes(routes!(kpis_api)).routes(routes!(kpi_api, kpi_update_api))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +435,7 @@ async fn selects(state: &AppState, actor: &Actor, lang: Lang, p: &Place) -> AppR
 
 async fn kpis_page(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "kpi-title").await?;
     let lang = chrome.lang;
     let at = place(&state.db, actor, uri.query()).await?;
@@ -357,6 +493,10 @@ struct KpiReportPage {
     chart: ChartSpec,
     months: Vec<MonthRow>,
     query: String,
+    /// PX admins change the thresholds here.
+    can_edit: bool,
+    edit: (String, String, String),
+    errors: Vec<(String, String)>,
 }
 
 fn month_rows(r: &KpiReport, lang: Lang) -> Vec<MonthRow> {
@@ -400,16 +540,34 @@ async fn kpi_report_page(
     uri: OriginalUri,
 ) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let def = definition(&state.db, &code).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "kpi-title").await?;
-    let lang = chrome.lang;
     let at = place(&state.db, actor, uri.query()).await?;
     let r = report(&state.read_db, def, at).await?;
-    let (hospitals, departments) = selects(&state, actor, lang, &at).await?;
+    report_page(&state, &page, chrome, r, at, Vec::new(), None).await
+}
+
+async fn report_page(
+    state: &AppState,
+    page: &PageActor,
+    chrome: Chrome,
+    r: KpiReport,
+    at: Place,
+    errors: Vec<(String, String)>,
+    entered: Option<(String, String, String)>,
+) -> PageResult {
+    let actor = &page.actor;
+    let lang = chrome.lang;
+    let (hospitals, departments) = selects(state, actor, lang, &at).await?;
     render(
-        StatusCode::OK,
+        if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST },
         &KpiReportPage {
+            can_edit: actor.role.may(Permission::ManageSystem),
+            edit: entered.unwrap_or_else(|| {
+                (r.target.to_string(), r.warning_threshold.to_string(), r.critical_threshold.to_string())
+            }),
+            errors,
             name: lang.pick(&r.name_en, &r.name_ar).to_owned(),
             description: lang.pick(&r.description_en, &r.description_ar).to_owned(),
             target: kpi_text(Some(r.target), &r.unit),
@@ -425,6 +583,43 @@ async fn kpi_report_page(
             chrome,
         },
     )
+}
+
+/// The thresholds form of a KPI report (PX admins).
+async fn thresholds_post(
+    State(state): State<AppState>,
+    page: PageActor,
+    Path(code): Path<String>,
+    uri: OriginalUri,
+    form: CsrfForm,
+) -> PageResult {
+    let actor = &page.actor;
+    let number = |name: &str| {
+        let raw = form.get(name);
+        // Blank keeps the value; anything not a number is refused with the range message.
+        (!raw.is_empty()).then(|| raw.replace(',', ".").parse::<f64>().unwrap_or(f64::NAN))
+    };
+    let input = ThresholdsInput {
+        target: number("target"),
+        warning_threshold: number("warning_threshold"),
+        critical_threshold: number("critical_threshold"),
+    };
+    match set_thresholds(&state, actor, &code, input).await {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!("/analytics/kpis/{code}/?{}", uri.query().unwrap_or("")))
+            .into_response()),
+        Err(e @ crate::error::AppError::Validation(_)) => {
+            let chrome = Chrome::new(&state, &page, &format!("/analytics/kpis/{code}/"), "kpi-title").await?;
+            let lang = chrome.lang;
+            let errors = FormErrors::from_error(lang, &e, &["target", "warning_threshold", "critical_threshold"]);
+            let at = place(&state.db, actor, uri.query()).await?;
+            let r = report(&state.read_db, definition(&state.db, &code).await?, at).await?;
+            let mut list: Vec<(String, String)> = errors.fields.into_iter().collect();
+            list.extend(errors.general.into_iter().map(|g| (String::new(), g)));
+            let entered = (form.get("target"), form.get("warning_threshold"), form.get("critical_threshold"));
+            report_page(&state, &page, chrome, r, at, list, Some(entered)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A KPI report as a workbook: its months (value, numerator, denominator, band, year to date).
@@ -474,7 +669,7 @@ async fn kpi_xlsx(
     uri: OriginalUri,
 ) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, actor, uri.query()).await?;
@@ -500,7 +695,7 @@ async fn kpi_pdf(
 ) -> PageResult {
     use crate::http::pdf;
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let def = definition(&state.db, &code).await?;
     let at = place(&state.db, actor, uri.query()).await?;
@@ -563,6 +758,7 @@ pub fn page_routes() -> Router<AppState> {
     Router::new()
         .route("/analytics/kpis/", get(kpis_page))
         .route("/analytics/kpis/{code}/", get(kpi_report_page))
+        .route("/analytics/kpis/{code}/thresholds/", axum::routing::post(thresholds_post))
         .route("/analytics/kpis/{code}/export.xlsx", get(kpi_xlsx))
         .route("/analytics/kpis/{code}/export.pdf", get(kpi_pdf))
 }

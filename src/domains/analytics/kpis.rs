@@ -24,8 +24,18 @@ use crate::domains::surveys::model::{survey_instance, survey_response, survey_te
 use crate::domains::surveys::rules::{nps_counts, round2};
 use crate::domains::surveys::versions;
 
-/// A finished month's value opens a PX action only with at least this many cases behind it.
+/// A finished month's value opens a PX action only with at least this many cases behind it
+/// (beyond the spec: a department with three complaints is no trend).
 pub const MIN_CASES_FOR_ACTION: f64 = 30.0;
+
+/// How long after its month a KPI's value is settled enough to act on: MOH-3 waits for the
+/// resolution surveys of complaints received late in the month (links stay open for weeks).
+pub fn settles_after(code: &str) -> Duration {
+    match code {
+        "MOH-3" => Duration::days(30),
+        _ => Duration::zero(),
+    }
+}
 
 /// One KPI's value with what it was computed from.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -258,9 +268,11 @@ pub async fn compute_month(
                 row.computed_at = Set(now);
                 let saved = if existing.is_some() { row.update(&txn).await? } else { row.insert(&txn).await? };
                 let critical = band == Some(Band::Critical);
+                let settled = now >= end + settles_after(&code);
                 if open_actions
                     && period == "month"
                     && is_final
+                    && settled
                     && critical
                     && saved.action_id.is_none()
                     && v.denominator >= MIN_CASES_FOR_ACTION
@@ -308,13 +320,18 @@ pub async fn compute_month(
     Ok(done)
 }
 
-/// The daily job: the previous month (final once over) and the current one.
+/// The daily job: the current month and the two before it (MOH-3 settles a month late).
 pub async fn compute_recent(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Computed> {
     let (year, month) = month_of(now);
     let (py, pm) = previous_month(year, month);
-    let a = compute_month(db, py, pm, now, true).await?;
-    let b = compute_month(db, year, month, now, true).await?;
-    Ok(Computed { values: a.values + b.values, actions: a.actions + b.actions })
+    let (ppy, ppm) = previous_month(py, pm);
+    let mut done = Computed::default();
+    for (y, m) in [(ppy, ppm), (py, pm), (year, month)] {
+        let c = compute_month(db, y, m, now, true).await?;
+        done.values += c.values;
+        done.actions += c.actions;
+    }
+    Ok(done)
 }
 
 /// Every month from `(year, month)` of `from` to now's.

@@ -48,7 +48,7 @@ pub async fn command_center_api(
     ApiActor(actor): ApiActor,
     uri: OriginalUri,
 ) -> AppResult<Json<CommandCenter>> {
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let f = filters_of(uri.query())?;
     Ok(Json(command_center::compute(&state.read_db, &actor, &f).await?))
 }
@@ -73,9 +73,10 @@ pub fn figure(value: Option<f64>, unit: &str) -> String {
     }
 }
 
-/// "+12.5%" / "−3%" against the previous period.
-pub fn change_text(change: Option<f64>) -> Option<String> {
-    change.map(|c| format!("{c:+}%"))
+/// "+12.5%" against the previous period for counts; "+2.5 pts" for rates, scores and NPS,
+/// whose change is the difference (a relative change of a percentage misleads).
+pub fn change_text(change: Option<f64>, unit: &str, lang: Lang) -> Option<String> {
+    change.map(|c| if unit == "count" { format!("{c:+}%") } else { format!("{c:+} {}", lang.t("cc-points")) })
 }
 
 pub struct CardView {
@@ -100,7 +101,7 @@ pub fn card_views(cc: &CommandCenter, lang: Lang) -> Vec<CardView> {
                 label: lang.t(&format!("cc-card-{}", c.key)),
                 value: figure(c.value, &c.unit),
                 previous: figure(c.previous, &c.unit),
-                change: change_text(c.change),
+                change: change_text(c.change, &c.unit, lang),
                 change_class: match (c.change, good) {
                     (Some(0.0), _) => "text-muted",
                     (_, Some(true)) => "text-success",
@@ -246,6 +247,9 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
         let mut p = String::new();
         if let Some(h) = cc.filters.hospital_id {
             p.push_str(&format!("&hospital_id={h}"));
+        }
+        if let Some(d) = cc.filters.department_id {
+            p.push_str(&format!("&department_id={d}"));
         }
         p
     };
@@ -411,7 +415,7 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
         config: chart_config(
             "bar",
             &doctors,
-            vec![(t("cc-series-average"), cc.leaderboard.iter().map(|p| Some(p.mean)).collect())],
+            vec![(t("cc-series-average"), cc.leaderboard.iter().map(|p| p.mean).collect())],
             rtl,
             true,
             Some((1.0, 5.0)),
@@ -427,7 +431,7 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
                 vec![
                     p.rank.map(|r| r.to_string()).unwrap_or_default(),
                     name.clone(),
-                    format!("{:.2}", p.mean),
+                    figure(p.mean, "score"),
                     ci_text(p.ci_low, p.ci_high),
                     p.n.to_string(),
                 ]
@@ -493,7 +497,7 @@ fn options(lang: Lang, prefix: &str, values: &[&str], selected: Option<&str>) ->
 
 async fn command_center_page(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "cc-title").await?;
     let lang = chrome.lang;
     let mut errors = Vec::new();
@@ -561,7 +565,7 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
 /// complaints and the leaderboard, one sheet each, in the reader's language. Audited.
 async fn command_center_xlsx(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let f = filters_of(uri.query())?;
     let cc = command_center::compute(&state.read_db, actor, &f).await?;
@@ -610,7 +614,7 @@ pub async fn place_label(
 /// The command center as a PDF report (charts drawn, Arabic shaped right to left). Audited.
 async fn command_center_pdf(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let f = filters_of(uri.query())?;
     let cc = command_center::compute(&state.read_db, actor, &f).await?;
@@ -638,6 +642,7 @@ async fn audit_export(state: &AppState, actor: &Actor, f: &Filters, format: &str
         &state.db,
         actor,
         Entry::new("command_center_exported", "analytics", "")
+            .hospital(f.hospital_id.or(crate::domains::complaints::filters::scope_hospital(actor)))
             .details(json!({"format": format, "filters": f.query_string()})),
     )
     .await?;

@@ -22,9 +22,9 @@ use super::pages::{ChartSpec, chart_config, ci_text};
 use super::physicians::{self, month_of, months_ending};
 use super::rules::MIN_RESPONSES;
 use crate::app::AppState;
-use crate::auth::{Actor, ApiActor, HospitalScope, PageActor, Permission, Role};
+use crate::auth::{Actor, ApiActor, PageActor, Permission, Role};
 use crate::domains::complaints::filters::{self, Opt};
-use crate::domains::organizations::model::{department, staff};
+use crate::domains::organizations::model::staff;
 use crate::domains::surveys::model::{survey_instance, survey_response};
 use crate::domains::surveys::results::mask_digits;
 use crate::error::{AppResult, FieldErrors, not_found};
@@ -59,27 +59,8 @@ async fn scope(
     };
     let (h, d) = (id("hospital_id"), id("department_id"));
     errors.into_result()?;
-    let mut hospitals = match actor.scope() {
-        HospitalScope::All => None,
-        HospitalScope::Only(h) => Some(vec![h]),
-    };
-    if let Some(h) = h {
-        if !actor.sees_hospital(h) {
-            return Err(not_found("hospital"));
-        }
-        hospitals = Some(vec![h]);
-    }
-    let mut departments = department_scoped(actor.role).then(|| actor.department_ids.clone());
-    if let Some(d) = d {
-        let row = department::Entity::find_by_id(d).one(&state.db).await?;
-        let visible = row.is_some_and(|r| hospitals.as_ref().is_none_or(|hs| hs.contains(&r.hospital_id)))
-            && departments.as_ref().is_none_or(|ds| ds.contains(&d));
-        if !visible {
-            return Err(not_found("department"));
-        }
-        departments = Some(vec![d]);
-    }
-    Ok((hospitals, departments))
+    let scope = super::command_center::scope_of(&state.db, actor, h, d).await?;
+    Ok((scope.hospitals, scope.departments))
 }
 
 /// The leaderboard: every rated physician of the window, ranked ones first.
@@ -111,7 +92,7 @@ pub async fn leaderboard_api(
     ApiActor(actor): ApiActor,
     uri: OriginalUri,
 ) -> AppResult<Json<Leaderboard>> {
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     Ok(Json(leaderboard(&state, &actor, uri.query()).await?))
 }
 
@@ -120,7 +101,8 @@ pub async fn leaderboard_api(
 pub struct MonthRating {
     pub month: String,
     pub n: i32,
-    pub mean: f64,
+    /// None below the minimum number of responses ("not enough responses").
+    pub mean: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     pub positive: i32,
@@ -166,7 +148,8 @@ async fn history(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<History
     let p = physician_for(state, actor, id).await?;
     let (y, m) = month_of(chrono::Utc::now());
     let (from, to) = months_ending(y, m, WINDOW);
-    let window = physicians::window(&state.read_db, None, None, &from, &to).await?;
+    // Ranked among the physicians of the same hospital, as on the leaderboard.
+    let window = physicians::window(&state.read_db, Some(&[p.hospital_id]), None, &from, &to).await?;
     let summary = leader_rows(&state.read_db, &window.into_iter().filter(|r| r.physician_id == id).collect::<Vec<_>>())
         .await?
         .pop();
@@ -177,18 +160,21 @@ async fn history(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<History
         .all(&state.read_db)
         .await?
         .into_iter()
-        .map(|r| MonthRating {
-            month: r.month,
-            n: r.n,
-            mean: r.mean,
-            ci_low: r.ci_low,
-            ci_high: r.ci_high,
-            positive: r.positive,
-            neutral: r.neutral,
-            negative: r.negative,
-            hospital_rank: r.hospital_rank,
-            department_rank: r.department_rank,
-            is_final: r.is_final,
+        .map(|r| {
+            let enough = r.n.max(0) as u64 >= MIN_RESPONSES;
+            MonthRating {
+                month: r.month,
+                n: r.n,
+                mean: enough.then_some(r.mean),
+                ci_low: r.ci_low.filter(|_| enough),
+                ci_high: r.ci_high.filter(|_| enough),
+                positive: r.positive,
+                neutral: r.neutral,
+                negative: r.negative,
+                hospital_rank: r.hospital_rank,
+                department_rank: r.department_rank,
+                is_final: r.is_final,
+            }
         })
         .collect();
     // Recent comments of the physician's completed surveys, digits masked.
@@ -233,7 +219,7 @@ pub async fn history_api(
     ApiActor(actor): ApiActor,
     IdPath(id): IdPath,
 ) -> AppResult<Json<History>> {
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewOwnRatings).await?;
     Ok(Json(history(&state, &actor, id).await?))
 }
 
@@ -268,8 +254,8 @@ fn rows(list: &[LeaderRow], lang: Lang) -> Vec<PhysicianRow> {
                 rank: p.rank.map(|r| r.to_string()).unwrap_or_default(),
                 name: lang.pick(&p.name_en, &p.name_ar).to_owned(),
                 department: lang.pick(&p.department_en, &p.department_ar).to_owned(),
-                stars: format!("{:.1}", p.stars),
-                mean: format!("{:.2}", p.mean),
+                stars: p.stars.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                mean: p.mean.map(|v| format!("{v:.2}")).unwrap_or_default(),
                 ci: ci_text(p.ci_low, p.ci_high),
                 n: p.n,
                 ranked: p.rank.is_some(),
@@ -292,7 +278,7 @@ struct LeaderboardPage {
 
 async fn leaderboard_page(State(state): State<AppState>, page: PageActor, uri: OriginalUri) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewAnalytics).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "phys-title").await?;
     let lang = chrome.lang;
     let board = leaderboard(&state, actor, uri.query()).await?;
@@ -345,7 +331,7 @@ async fn physician_page(
     uri: OriginalUri,
 ) -> PageResult {
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewDashboard).await?;
+    actor.require(&state, Permission::ViewOwnRatings).await?;
     let h = history(&state, actor, id).await?;
     let chrome = Chrome::new(&state, &page, uri.path(), "phys-title").await?;
     let lang = chrome.lang;
@@ -354,7 +340,7 @@ async fn physician_page(
         "line",
         &labels,
         vec![
-            (lang.t("cc-series-average"), h.months.iter().map(|m| Some(m.mean)).collect()),
+            (lang.t("cc-series-average"), h.months.iter().map(|m| m.mean).collect()),
             (lang.t("phys-ci-low"), h.months.iter().map(|m| m.ci_low).collect()),
             (lang.t("phys-ci-high"), h.months.iter().map(|m| m.ci_high).collect()),
         ],
@@ -375,7 +361,7 @@ async fn physician_page(
                 .map(|m| MonthRow {
                     month: m.month.clone(),
                     n: m.n,
-                    mean: format!("{:.2}", m.mean),
+                    mean: m.mean.map(|v| format!("{v:.2}")).unwrap_or_else(|| lang.t("phys-not-enough")),
                     ci: ci_text(m.ci_low, m.ci_high),
                     hospital_rank: m.hospital_rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
                     department_rank: m.department_rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),

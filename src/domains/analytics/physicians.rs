@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
 
 use super::model::physician_monthly_rating;
@@ -193,13 +193,33 @@ async fn write_month(
     Ok(rows.len())
 }
 
-/// The daily job: the current month so far, and the previous month (final once it is over).
+/// The daily job: the current month so far, the previous month (final once it is over), and
+/// any month computed before its sums were kept (m0009), so windows combine them correctly.
 pub async fn compute_recent(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let (year, month) = month_of(now);
     let (py, pm) = previous_month(year, month);
-    let earlier = compute_month(db, py, pm, now).await?;
-    let current = compute_month(db, year, month, now).await?;
-    Ok(earlier + current)
+    let mut months: BTreeSet<(i32, u32)> = [(py, pm), (year, month)].into();
+    let stale: Vec<String> = physician_monthly_rating::Entity::find()
+        .select_only()
+        .column(physician_monthly_rating::Column::Month)
+        .filter(physician_monthly_rating::Column::N.gt(0))
+        .filter(physician_monthly_rating::Column::ScoreSum.eq(0.0))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    for label in stale {
+        let year = label.get(..4).and_then(|y| y.parse().ok());
+        let month = label.get(5..7).and_then(|m| m.parse().ok());
+        if let (Some(y), Some(m)) = (year, month) {
+            months.insert((y, m));
+        }
+    }
+    let mut rated = 0;
+    for (y, m) in months {
+        rated += compute_month(db, y, m, now).await?;
+    }
+    Ok(rated)
 }
 
 /// A physician's rating over a window of months, ranked among the physicians of the same query.

@@ -218,6 +218,7 @@ async fn rebuild_range(
         .filter(complaint::Column::HospitalId.eq(hospital))
         .filter(complaint::Column::ResolvedAt.gte(start))
         .filter(complaint::Column::ResolvedAt.lt(end))
+        .filter(complaint::Column::Status.is_in(["resolved", "closed"]))
         .filter(complaint::Column::ComplaintType.eq("complaint"))
         .filter(complaint::Column::DeletedAt.is_null())
         .into_tuple()
@@ -246,6 +247,8 @@ async fn rebuild_range(
         .all(db)
         .await?;
     for (department, due_at, resolved_at, overdue, status) in due {
+        // A reopened complaint keeps its old resolved_at: only a resolved or closed one counts.
+        let resolved_at = resolved_at.filter(|_| status == "resolved" || status == "closed");
         if status == "cancelled" || (resolved_at.is_none() && !overdue) {
             continue;
         }
@@ -311,7 +314,10 @@ async fn rebuild_range(
     }
 
     // Surveys sent.
-    type SentRow = (Option<Uuid>, Option<Uuid>, String, DateTime<Utc>);
+    // Surveys sent: on the day sent; a survey never marked sent that was answered or found
+    // undeliverable (a kiosk survey, a patient quicker than the delivery report) on the day it
+    // was created — the same "sent" as the survey results (`surveys::results`).
+    type SentRow = (Option<Uuid>, Option<Uuid>, String, Option<DateTime<Utc>>, DateTime<Utc>);
     let sent: Vec<SentRow> = survey_instance::Entity::find()
         .select_only()
         .columns([
@@ -319,15 +325,30 @@ async fn rebuild_range(
             survey_instance::Column::JourneyInstanceId,
             survey_instance::Column::Status,
             survey_instance::Column::SentAt,
+            survey_instance::Column::CreatedAt,
         ])
         .filter(survey_instance::Column::HospitalId.eq(hospital))
-        .filter(survey_instance::Column::SentAt.gte(start))
-        .filter(survey_instance::Column::SentAt.lt(end))
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(survey_instance::Column::SentAt.gte(start))
+                        .add(survey_instance::Column::SentAt.lt(end)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(survey_instance::Column::SentAt.is_null())
+                        .add(survey_instance::Column::Status.is_in(["completed", "undeliverable"]))
+                        .add(survey_instance::Column::CreatedAt.gte(start))
+                        .add(survey_instance::Column::CreatedAt.lt(end)),
+                ),
+        )
         .into_tuple()
         .all(db)
         .await?;
     let types = journey_type_of(db, lookups, sent.iter().filter_map(|s| s.1).collect()).await?;
-    for (department, journey, status, at) in sent {
+    for (department, journey, status, sent_at, created_at) in sent {
+        let at = sent_at.unwrap_or(created_at);
         let journey = journey.and_then(|j| types.get(&j).cloned()).unwrap_or_default();
         let row = r.row(hospital, at, department, &journey);
         row.surveys_sent += 1;
@@ -430,9 +451,24 @@ async fn rebuild_range(
         .filter(analytics_daily_category::Column::Day.lt(&last))
         .exec(&txn)
         .await?;
+    // Upserts: a second rebuild of the same days running at once (two workers) overwrites
+    // rather than failing on the key.
     let rows: Vec<analytics_daily::ActiveModel> = r.rows.into_values().map(Into::into).collect();
+    let daily_key = [
+        analytics_daily::Column::HospitalId,
+        analytics_daily::Column::Day,
+        analytics_daily::Column::DepartmentId,
+        analytics_daily::Column::JourneyType,
+    ];
+    let key_names = ["hospital_id", "day", "department_id", "journey_type"];
+    let values: Vec<analytics_daily::Column> = <analytics_daily::Column as sea_orm::Iterable>::iter()
+        .filter(|c| !key_names.contains(&sea_orm::IdenStatic::as_str(c)))
+        .collect();
     for batch in rows.chunks(200) {
-        analytics_daily::Entity::insert_many(batch.to_vec()).exec_without_returning(&txn).await?;
+        analytics_daily::Entity::insert_many(batch.to_vec())
+            .on_conflict(OnConflict::columns(daily_key).update_columns(values.clone()).to_owned())
+            .exec_without_returning(&txn)
+            .await?;
     }
     let categories: Vec<analytics_daily_category::ActiveModel> = r
         .categories
@@ -446,7 +482,19 @@ async fn rebuild_range(
         })
         .collect();
     for batch in categories.chunks(500) {
-        analytics_daily_category::Entity::insert_many(batch.to_vec()).exec_without_returning(&txn).await?;
+        analytics_daily_category::Entity::insert_many(batch.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    analytics_daily_category::Column::HospitalId,
+                    analytics_daily_category::Column::Day,
+                    analytics_daily_category::Column::DepartmentId,
+                    analytics_daily_category::Column::CategoryId,
+                ])
+                .update_column(analytics_daily_category::Column::Complaints)
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -529,21 +577,23 @@ async fn changed_days(
     for (h, started) in journeys {
         mark(h, Some(started));
     }
-    type SurveyTimes = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    type SurveyTimes = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>);
     let surveys: Vec<SurveyTimes> = survey_instance::Entity::find()
         .select_only()
         .columns([
             survey_instance::Column::HospitalId,
             survey_instance::Column::SentAt,
             survey_instance::Column::CompletedAt,
+            survey_instance::Column::CreatedAt,
         ])
         .filter(survey_instance::Column::UpdatedAt.gte(since))
         .into_tuple()
         .all(db)
         .await?;
-    for (h, sent, completed) in surveys {
+    for (h, sent, completed, created) in surveys {
         mark(h, sent);
         mark(h, completed);
+        mark(h, Some(created));
     }
     Ok(days)
 }
