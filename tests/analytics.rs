@@ -144,7 +144,8 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
         .unwrap();
 
     // A kiosk survey: answered, never "sent" by a message; it counts as sent on the day made.
-    let kiosk = add_survey(&app, &t, None, Some(outpatient), "completed", Some(4.0), false, &[("overall", json!(4))]).await;
+    let kiosk =
+        add_survey(&app, &t, None, Some(outpatient), "completed", Some(4.0), false, &[("overall", json!(4))]).await;
     survey_instance::Entity::update_many()
         .col_expr(survey_instance::Column::SentAt, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(survey_instance::Column::CreatedAt, Expr::value(noon("2026-03-21")))

@@ -426,10 +426,7 @@ fn place_query(p: &Place) -> String {
 
 async fn selects(state: &AppState, actor: &Actor, lang: Lang, p: &Place) -> AppResult<(Vec<Opt>, Vec<Opt>)> {
     let dept = (!p.department_id.is_nil()).then_some(p.department_id);
-    let mut departments = filters::department_options(&state.db, lang, actor, Some(p.hospital_id), dept).await?;
-    if department_scoped(actor.role) {
-        departments.retain(|o| Uuid::parse_str(&o.value).is_ok_and(|d| actor.department_ids.contains(&d)));
-    }
+    let departments = super::pages::department_choices(state, actor, lang, Some(p.hospital_id), dept).await?;
     Ok((filters::hospital_options(&state.db, lang, actor, Some(p.hospital_id)).await?, departments))
 }
 

@@ -511,10 +511,7 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
     };
     let cc = command_center::compute(&state.read_db, actor, &f).await?;
     let hospital = f.hospital_id.or(actor.selected_hospital);
-    let mut departments = filters::department_options(&state.db, lang, actor, hospital, f.department_id).await?;
-    if command_center::department_scoped(actor.role) {
-        departments.retain(|o| Uuid::parse_str(&o.value).is_ok_and(|d| actor.department_ids.contains(&d)));
-    }
+    let departments = department_choices(&state, actor, lang, hospital, f.department_id).await?;
     let overdue = cc
         .overdue_complaints
         .iter()
@@ -559,6 +556,21 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
             chrome,
         },
     )
+}
+
+/// The departments a reader may filter the reports by: a hospital's, or their own.
+pub async fn department_choices(
+    state: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    hospital: Option<Uuid>,
+    selected: Option<Uuid>,
+) -> AppResult<Vec<Opt>> {
+    let mut departments = filters::department_options(&state.db, lang, actor, hospital, selected).await?;
+    if command_center::department_scoped(actor.role) {
+        departments.retain(|o| Uuid::parse_str(&o.value).is_ok_and(|d| actor.department_ids.contains(&d)));
+    }
+    Ok(departments)
 }
 
 /// The command center as an Excel workbook: the cards, each chart's numbers, the overdue

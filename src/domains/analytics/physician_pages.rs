@@ -285,10 +285,7 @@ async fn leaderboard_page(State(state): State<AppState>, page: PageActor, uri: O
     let pairs = filters::pairs(uri.query());
     let asked = |k: &str| pairs.iter().find(|(key, _)| key == k).and_then(|(_, v)| Uuid::parse_str(v).ok());
     let hospital = asked("hospital_id").or(actor.selected_hospital);
-    let mut departments = filters::department_options(&state.db, lang, actor, hospital, asked("department_id")).await?;
-    if department_scoped(actor.role) {
-        departments.retain(|o| Uuid::parse_str(&o.value).is_ok_and(|d| actor.department_ids.contains(&d)));
-    }
+    let departments = super::pages::department_choices(&state, actor, lang, hospital, asked("department_id")).await?;
     render(
         StatusCode::OK,
         &LeaderboardPage {

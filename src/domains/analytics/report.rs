@@ -11,6 +11,21 @@ use crate::http::pdf;
 use crate::i18n::Lang;
 use crate::i18n::riyadh_time;
 
+/// The overdue complaints as table rows: reference, title, department, hours overdue.
+fn overdue_rows(cc: &CommandCenter, lang: Lang) -> Vec<Vec<String>> {
+    cc.overdue_complaints
+        .iter()
+        .map(|o| {
+            vec![
+                o.reference_number.clone(),
+                o.title.clone(),
+                lang.pick(&o.department_en, &o.department_ar).to_owned(),
+                o.hours_overdue.to_string(),
+            ]
+        })
+        .collect()
+}
+
 /// One sheet per part of the page: the cards (with the previous period and the change), each
 /// chart's numbers, the overdue complaints.
 pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
@@ -48,18 +63,7 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
         t("cc-overdue-title"),
         Table {
             headers: vec![t("cc-col-reference"), t("cc-col-title"), t("cc-col-department"), t("cc-col-hours-overdue")],
-            rows: cc
-                .overdue_complaints
-                .iter()
-                .map(|o| {
-                    vec![
-                        o.reference_number.clone(),
-                        o.title.clone(),
-                        lang.pick(&o.department_en, &o.department_ar).to_owned(),
-                        o.hours_overdue.to_string(),
-                    ]
-                })
-                .collect(),
+            rows: overdue_rows(cc, lang),
             note: None,
             rtl,
             numbers: false,
@@ -104,18 +108,7 @@ pub fn pdf(cc: &CommandCenter, lang: Lang, place: &str) -> pdf::Report {
     blocks.push(pdf::Block::Table(pdf::Table {
         title: t("cc-overdue-title"),
         headers: vec![t("cc-col-reference"), t("cc-col-title"), t("cc-col-department"), t("cc-col-hours-overdue")],
-        rows: cc
-            .overdue_complaints
-            .iter()
-            .map(|o| {
-                vec![
-                    o.reference_number.clone(),
-                    o.title.clone(),
-                    lang.pick(&o.department_en, &o.department_ar).to_owned(),
-                    o.hours_overdue.to_string(),
-                ]
-            })
-            .collect(),
+        rows: overdue_rows(cc, lang),
     }));
     pdf::Report {
         title: format!("{} — {place}", t("cc-title")),
