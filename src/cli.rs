@@ -118,6 +118,24 @@ pub enum Admin {
     },
     /// Seed the event-storm benchmark's data set (hospital BENCH, OPD journey, user bench).
     SeedBench,
+    /// Seed a synthetic data set at production volume (hospitals VOL-1…VOL-n, surveys, complaints,
+    /// actions over --years years) for the analytics benchmarks; refuses if VOL-1… exist.
+    SeedVolume {
+        #[arg(long, default_value_t = 5)]
+        hospitals: u32,
+        /// Completed journey surveys (about 1.4 × as many more are sent and never completed).
+        #[arg(long, default_value_t = 1_000_000)]
+        responses: u64,
+        #[arg(long, default_value_t = 100_000)]
+        complaints: u64,
+        #[arg(long, default_value_t = 50_000)]
+        actions: u64,
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+        /// Random seed: the same seed gives the same data set.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Verify the audit log's hash chains; exits non-zero at the first broken entry.
     VerifyAudit,
     /// Inspect and re-run background jobs.
