@@ -17,7 +17,8 @@ use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -46,8 +47,8 @@ const PHYSICIANS: &[(&str, usize, &str, &str)] = &[
 const MAX_PATIENTS: u64 = 50_000;
 /// Journey surveys sent but never completed, per completed one (response rate ≈ 1 / 2.4).
 const NOT_COMPLETED_PER_COMPLETED: f64 = 1.4;
-/// Rows per multi-row INSERT (the widest table has 35 columns; SQLite allows 32,766 parameters).
-const CHUNK: usize = 800;
+/// Parameters per multi-row INSERT: under SQLite's limit of 32,766 (PostgreSQL allows 65,535).
+const MAX_PARAMS: usize = 30_000;
 /// Surveys buffered before a transaction is written.
 const FLUSH_SURVEYS: usize = 4_000;
 
@@ -168,6 +169,11 @@ pub fn hospital_codes(n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("VOL-{i}")).collect()
 }
 
+/// Rows per multi-row INSERT into `E`: as many as fit in [`MAX_PARAMS`], at most 2,000.
+fn chunk<E: EntityTrait>() -> usize {
+    (MAX_PARAMS / E::Column::iter().count().max(1)).clamp(1, 2_000)
+}
+
 fn weighted<T: Copy>(rng: &mut StdRng, table: &[(T, u32)]) -> T {
     let total: u32 = table.iter().map(|(_, w)| w).sum();
     let mut r = rng.random_range(0..total.max(1));
@@ -258,7 +264,9 @@ impl Progress {
         if pct >= self.next {
             let secs = self.started.elapsed().as_secs_f64();
             eprintln!(
-                "seed-volume: {pct:>3} % — {} rows in {secs:.0} s ({:.0} rows/s)",
+                "seed-volume: {pct:>3} % — {} of {} records generated, {} rows written in {secs:.0} s ({:.0} rows/s)",
+                self.done,
+                self.planned,
                 self.rows,
                 self.rows as f64 / secs.max(0.001)
             );
@@ -679,8 +687,8 @@ impl Generator<'_> {
         }
         let _turn = self.state.write_turn().await;
         let txn = self.state.db.begin().await?;
-        for chunk in rows.chunks(CHUNK) {
-            patient::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in rows.chunks(chunk::<patient::Entity>()) {
+            patient::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -695,20 +703,20 @@ impl Generator<'_> {
         }
         let _turn = self.state.write_turn().await;
         let txn = self.state.db.begin().await?;
-        for chunk in b.complaints.chunks(CHUNK) {
-            complaint::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in b.complaints.chunks(chunk::<complaint::Entity>()) {
+            complaint::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
-        for chunk in b.journeys.chunks(CHUNK * 2) {
-            journey_instance::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in b.journeys.chunks(chunk::<journey_instance::Entity>()) {
+            journey_instance::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
-        for chunk in b.actions.chunks(CHUNK) {
-            px_action::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in b.actions.chunks(chunk::<px_action::Entity>()) {
+            px_action::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
-        for chunk in b.surveys.chunks(CHUNK) {
-            survey_instance::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in b.surveys.chunks(chunk::<survey_instance::Entity>()) {
+            survey_instance::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
-        for chunk in b.responses.chunks(CHUNK * 3) {
-            survey_response::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        for part in b.responses.chunks(chunk::<survey_response::Entity>()) {
+            survey_response::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;
         self.progress.rows += rows;
@@ -1420,6 +1428,20 @@ mod tests {
         assert_eq!(parts.iter().sum::<u64>(), 1_000_000);
         assert!(parts[0] > parts[4]);
         assert_eq!(split(3, &[0.0, 0.0]), vec![0, 0]);
+    }
+
+    #[test]
+    fn every_insert_stays_under_the_sqlite_parameter_limit() {
+        for (rows, columns) in [
+            (chunk::<complaint::Entity>(), complaint::Column::iter().count()),
+            (chunk::<px_action::Entity>(), px_action::Column::iter().count()),
+            (chunk::<survey_instance::Entity>(), survey_instance::Column::iter().count()),
+            (chunk::<survey_response::Entity>(), survey_response::Column::iter().count()),
+            (chunk::<journey_instance::Entity>(), journey_instance::Column::iter().count()),
+            (chunk::<patient::Entity>(), patient::Column::iter().count()),
+        ] {
+            assert!(rows * columns <= 32_766 && rows >= 500, "{rows} rows × {columns} columns");
+        }
     }
 
     #[test]
