@@ -148,6 +148,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         // ---- end journeys ----
         .merge(crate::domains::complaints::api_routes())
         .merge(crate::domains::surveys::api_routes())
+        .merge(crate::domains::analytics::api_routes())
         .split_for_parts()
 }
 
@@ -229,6 +230,7 @@ fn pages() -> Router<AppState> {
         // ---- end journeys ----
         .merge(crate::domains::complaints::page_routes())
         .merge(crate::domains::surveys::page_routes())
+        .merge(crate::domains::analytics::page_routes())
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; \

@@ -156,3 +156,86 @@ fn riyadh_months_and_their_bounds() {
     assert_eq!(physicians::previous_month(2026, 5), (2026, 4));
     assert!(physicians::month_bounds(2026, 13).is_none());
 }
+
+#[tokio::test]
+async fn the_leaderboard_ranks_the_rolling_window_and_flags_too_few_responses() {
+    let app = TestApp::spawn().await;
+    let t =
+        add_template(&app, app.hospital_a.id, "opd", "average", &[("overall", "rating"), ("doctor", "rating")], false)
+            .await;
+    survey_question::Entity::update_many()
+        .col_expr(survey_question::Column::CountsForPhysician, Expr::value(true))
+        .filter(survey_question::Column::SurveyTemplateId.eq(t.id))
+        .filter(survey_question::Column::Code.eq("doctor"))
+        .exec(app.db())
+        .await
+        .unwrap();
+    let txn = app.db().begin().await.unwrap();
+    px360::domains::surveys::versions::publish(&txn, &t, None).await.unwrap();
+    txn.commit().await.unwrap();
+    let (huda, omar) = (physician(&app, "Huda").await, physician(&app, "Omar").await);
+    // Two months of the window: 20 + 15 responses for Huda (rankable together, not in either
+    // month alone), 10 for Omar (never rankable).
+    let now = Utc::now();
+    let (y, m) = physicians::month_of(now);
+    let (py, pm) = physicians::previous_month(y, m);
+    let (this_month, last_month) = (
+        physicians::month_bounds(y, m).unwrap().0 + chrono::Duration::hours(1),
+        physicians::month_bounds(py, pm).unwrap().0 + chrono::Duration::days(3),
+    );
+    for _ in 0..20 {
+        rated(&app, &t, huda, last_month, 5.0, 5.0).await;
+    }
+    for _ in 0..15 {
+        rated(&app, &t, huda, this_month.min(now), 4.0, 4.0).await;
+    }
+    for _ in 0..10 {
+        rated(&app, &t, omar, last_month, 5.0, 5.0).await;
+    }
+    physicians::compute_recent(app.db(), now).await.unwrap();
+
+    let token = app.token(&common::email(px360::auth::Role::HospitalAdmin)).await;
+    let (code, board) = common::json(app.get("/api/physicians/ratings/leaderboard/", &token).await).await;
+    assert_eq!(code, reqwest::StatusCode::OK, "{board}");
+    let list = board["physicians"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{board}");
+    assert_eq!(list[0]["physician_id"], huda.to_string());
+    assert_eq!(list[0]["rank"], 1);
+    assert_eq!(list[0]["n"], 35);
+    // (20·5 + 15·4) / 35 = 4.571…
+    assert_eq!(list[0]["mean"], 4.57);
+    assert!(list[0]["ci_low"].as_f64().unwrap() < 4.57 && list[0]["ci_high"].as_f64().unwrap() > 4.57);
+    assert_eq!(list[1]["physician_id"], omar.to_string());
+    assert_eq!(list[1]["rank"], serde_json::Value::Null, "10 responses: listed, not ranked");
+
+    // The page says so in both languages; the physician's page shows the months.
+    let (client, _) = app.login_page_session(&common::email(px360::auth::Role::HospitalAdmin)).await;
+    let html = client.get(app.url("/physicians/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("ردود غير كافية"), "{html}");
+    assert_eq!(html.matches("data-unranked").count(), 1);
+    let page = client.get(app.url(&format!("/physicians/{huda}/"))).send().await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-chart="), "the monthly trend is drawn");
+    assert_eq!(html.matches("<tr><td dir=\"ltr\">").count(), 2, "two months: {html}");
+    let (_, history) = common::json(app.get(&format!("/api/physicians/{huda}/ratings_history/"), &token).await).await;
+    assert_eq!(history["months"].as_array().unwrap().len(), 2, "{history}");
+    assert_eq!(history["summary"]["n"], 35);
+
+    // Another hospital's admin does not see them; an unknown id is a 404.
+    let other = app.token(common::ADMIN_B).await;
+    let resp = app.get(&format!("/api/physicians/{huda}/ratings_history/"), &other).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND);
+    let (_, theirs) = common::json(app.get("/api/physicians/ratings/leaderboard/", &other).await).await;
+    assert_eq!(theirs["physicians"], serde_json::json!([]));
+    let resp = app.get(&format!("/api/physicians/{}/ratings_history/", Uuid::now_v7()), &token).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::NOT_FOUND);
+    // The emergency department's manager does not see outpatient physicians.
+    let dm = app.token(&common::email(px360::auth::Role::DepartmentManager)).await;
+    let (_, mine) = common::json(app.get("/api/physicians/ratings/leaderboard/", &dm).await).await;
+    assert_eq!(mine["physicians"], serde_json::json!([]));
+    assert_eq!(
+        app.get(&format!("/api/physicians/{huda}/ratings_history/"), &dm).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}

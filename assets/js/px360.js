@@ -30,10 +30,22 @@
       });
     });
 
-    // <canvas data-chart='{"type":"bar",...}'>: a Chart.js config as JSON.
+    // <canvas data-chart='{"type":"bar",...}'>: a Chart.js config as JSON. With
+    // data-chart-links='["/complaints/?…", …]' a click on a bar or slice opens the list behind it.
     each(root, 'canvas[data-chart]', function (canvas) {
       if (!window.Chart) return;
-      try { new window.Chart(canvas, JSON.parse(canvas.dataset.chart)); }
+      try {
+        var config = JSON.parse(canvas.dataset.chart);
+        if (canvas.dataset.chartLinks) {
+          var links = JSON.parse(canvas.dataset.chartLinks);
+          config.options = config.options || {};
+          config.options.onClick = function (event, elements) {
+            var href = elements.length ? links[elements[0].index] : '';
+            if (href) window.location.href = href;
+          };
+        }
+        new window.Chart(canvas, config);
+      }
       catch (err) { console.error('px360: bad data-chart', err); }
     });
 

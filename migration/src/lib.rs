@@ -12,6 +12,7 @@ mod m0005_complaints;
 mod m0006_explanations_filters;
 mod m0007_surveys;
 mod m0008_physician_ratings;
+mod m0009_analytics;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_explanations_filters::Migration),
             Box::new(m0007_surveys::Migration),
             Box::new(m0008_physician_ratings::Migration),
+            Box::new(m0009_analytics::Migration),
         ]
     }
 }

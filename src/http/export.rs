@@ -46,6 +46,9 @@ pub struct Table {
     pub note: Option<String>,
     /// Write the XLSX sheet right to left.
     pub rtl: bool,
+    /// Write cells holding a plain number (no leading zero, sign or spaces) as numbers in XLSX,
+    /// so a figures sheet can be summed and charted. Off for lists of identifiers.
+    pub numbers: bool,
 }
 
 impl Table {
@@ -131,17 +134,8 @@ pub fn column_name(mut index: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
-const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#;
-
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-
-const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Export" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-
-const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
 
 /// Style 0 is plain, style 1 bold (the header row).
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -164,6 +158,10 @@ pub fn sheet_xml(table: &Table) -> String {
         out.push_str(&format!(r#"<row r="{n}">"#));
         for (c, cell) in row.iter().enumerate() {
             let style = if r == 0 { r#" s="1""# } else { "" };
+            if r > 0 && table.numbers && is_plain_number(cell) {
+                out.push_str(&format!(r#"<c r="{}{n}"><v>{cell}</v></c>"#, column_name(c)));
+                continue;
+            }
             out.push_str(&format!(
                 r#"<c r="{}{n}"{style} t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
                 column_name(c),
@@ -176,22 +174,70 @@ pub fn sheet_xml(table: &Table) -> String {
     out
 }
 
+/// A number a spreadsheet may take as one: digits with at most one decimal point, no leading
+/// zero before another digit, an optional leading minus.
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (whole == "0" || !whole.starts_with('0'))
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The table as an XLSX workbook.
 pub fn xlsx(table: &Table) -> anyhow::Result<Vec<u8>> {
+    xlsx_book(&[("Export", table)])
+}
+
+/// A workbook of several named sheets (names cut to Excel's 31 characters).
+pub fn xlsx_book(sheets: &[(&str, &Table)]) -> anyhow::Result<Vec<u8>> {
     use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    let sheet = sheet_xml(table);
+    let mut types = String::new();
+    let mut entries = String::new();
+    let mut rels = String::new();
+    for (i, (name, _)) in sheets.iter().enumerate() {
+        let n = i + 1;
+        types.push_str(&format!(
+            r#"<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+        ));
+        let name: String =
+            name.chars().filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\')).take(31).collect();
+        entries.push_str(&format!(r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#, xml_text(&name)));
+        rels.push_str(&format!(
+            r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        ));
+    }
+    let styles_id = sheets.len() + 1;
+    let content_types = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{types}<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#
+    );
+    let workbook = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#
+    );
+    let workbook_rels = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}<Relationship Id="rId{styles_id}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#
+    );
     for (name, body) in [
-        ("[Content_Types].xml", CONTENT_TYPES),
+        ("[Content_Types].xml", content_types.as_str()),
         ("_rels/.rels", ROOT_RELS),
-        ("xl/workbook.xml", WORKBOOK),
-        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ("xl/workbook.xml", workbook.as_str()),
+        ("xl/_rels/workbook.xml.rels", workbook_rels.as_str()),
         ("xl/styles.xml", STYLES),
-        ("xl/worksheets/sheet1.xml", sheet.as_str()),
     ] {
         zip.start_file(name, options)?;
         zip.write_all(body.as_bytes())?;
+    }
+    for (i, (_, table)) in sheets.iter().enumerate() {
+        zip.start_file(format!("xl/worksheets/sheet{}.xml", i + 1), options)?;
+        zip.write_all(sheet_xml(table).as_bytes())?;
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -230,6 +276,7 @@ mod tests {
             ],
             note: None,
             rtl: false,
+            numbers: false,
         }
     }
 
@@ -324,5 +371,24 @@ mod tests {
         t.rtl = true;
         let sheet = entry(&xlsx(&t).unwrap(), "xl/worksheets/sheet1.xml");
         assert!(sheet.contains(r#"<sheetView rightToLeft="1""#), "{sheet}");
+    }
+
+    #[test]
+    fn a_book_has_one_sheet_per_table_and_numbers_as_numbers() {
+        let mut figures = sample();
+        figures.numbers = true;
+        figures.rows = vec![vec!["12.5".into(), "0501234567".into()], vec!["-3".into(), "1e5".into()]];
+        let bytes = xlsx_book(&[("Cards: [1]", &figures), ("Complaints", &sample())]).unwrap();
+        let book = entry(&bytes, "xl/workbook.xml");
+        assert!(book.contains(r#"<sheet name="Cards 1" sheetId="1" r:id="rId1"/>"#), "{book}");
+        assert!(book.contains(r#"<sheet name="Complaints" sheetId="2" r:id="rId2"/>"#), "{book}");
+        assert!(entry(&bytes, "xl/_rels/workbook.xml.rels").contains(r#"Id="rId3""#));
+        let first = entry(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(first.contains(r#"<c r="A2"><v>12.5</v></c>"#), "{first}");
+        assert!(first.contains(r#"<c r="A3"><v>-3</v></c>"#), "{first}");
+        // A phone number keeps its leading zero; an exponent stays text.
+        assert!(first.contains("0501234567</t>"), "{first}");
+        assert!(first.contains("1e5</t>"), "{first}");
+        assert!(entry(&bytes, "xl/worksheets/sheet2.xml").contains("CMP-4"));
     }
 }

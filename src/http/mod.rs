@@ -7,6 +7,7 @@ pub mod json;
 pub mod openapi;
 pub mod pagination;
 pub mod path;
+pub mod pdf;
 pub mod validate;
 
 pub use json::ApiJson;

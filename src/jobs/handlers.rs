@@ -85,5 +85,22 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
             tracing::info!(rated = n, "physician ratings");
             Ok(())
         }
+        Job::RefreshAnalytics => {
+            let done = crate::domains::analytics::rollup::refresh(&state.db, chrono::Utc::now()).await?;
+            tracing::info!(days = done.days, full = done.full, "analytics rollups");
+            Ok(())
+        }
+        Job::ComputeKpis => {
+            let now = chrono::Utc::now();
+            crate::domains::analytics::rollup::rebuild_recent(
+                &state.db,
+                now,
+                crate::domains::analytics::rollup::NIGHTLY_DAYS,
+            )
+            .await?;
+            let done = crate::domains::analytics::kpis::compute_recent(&state.db, now).await?;
+            tracing::info!(values = done.values, actions = done.actions, "KPIs");
+            Ok(())
+        }
     }
 }

@@ -71,6 +71,11 @@ pub enum Job {
     ExpireSurveys,
     /// Physician monthly ratings: this month so far and the previous one (daily).
     ComputePhysicianRatings,
+    /// The command center's daily rollups: the days whose rows changed (every 5 minutes).
+    RefreshAnalytics,
+    /// KPI values of this month and the previous one, after rebuilding the last 90 days of
+    /// rollups; critical finished months open PX actions (daily).
+    ComputeKpis,
 }
 
 impl Job {
@@ -84,6 +89,7 @@ impl Job {
             | Job::SendSurveyReminders
             | Job::ExpireSurveys
             | Job::ComputePhysicianRatings => Queue::Default,
+            Job::RefreshAnalytics | Job::ComputeKpis => Queue::Analytics,
             Job::CheckOverdueComplaints | Job::CheckOverdueActions | Job::CheckExplanations => Queue::Sla,
         }
     }
@@ -101,6 +107,8 @@ impl Job {
             Job::SendSurveyReminders => "send_survey_reminders",
             Job::ExpireSurveys => "expire_surveys",
             Job::ComputePhysicianRatings => "compute_physician_ratings",
+            Job::RefreshAnalytics => "refresh_analytics",
+            Job::ComputeKpis => "compute_kpis",
         }
     }
 

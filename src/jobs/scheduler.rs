@@ -34,6 +34,8 @@ pub fn job_for(name: &str) -> Option<Job> {
         "send_survey_reminders" => Some(Job::SendSurveyReminders),
         "expire_surveys" => Some(Job::ExpireSurveys),
         "compute_physician_ratings" => Some(Job::ComputePhysicianRatings),
+        "refresh_analytics" => Some(Job::RefreshAnalytics),
+        "compute_kpis" => Some(Job::ComputeKpis),
         _ => None,
     }
 }
@@ -52,6 +54,10 @@ pub fn default_schedules() -> BTreeMap<String, String> {
         ("expire_surveys", "0 10 * * * *"),
         // Spec §18: daily at 02:00 (Riyadh).
         ("compute_physician_ratings", "0 0 2 * * *"),
+        // The command center's rollups (read by pages cached for at most this long).
+        ("refresh_analytics", "0 */5 * * * *"),
+        // Spec §18: daily at 01:00.
+        ("compute_kpis", "0 0 1 * * *"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

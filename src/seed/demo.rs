@@ -281,6 +281,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     crate::seed::demo_complaints::seed(state).await?;
     // surveys (issue 6): ~60 days of journey surveys with answers, scores and PX actions.
     crate::seed::demo_surveys::seed(state).await?;
+    // analytics (issue 7): rollups, physician ratings and KPIs of the seeded months.
+    crate::domains::analytics::rebuild_all(state, now()).await?;
     Ok(true)
 }
 

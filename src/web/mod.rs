@@ -89,6 +89,7 @@ pub struct Chrome {
 
 const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("/", "nav-home", "house", None),
+    ("/analytics/command-center/", "nav-command-center", "speedometer2", Some(Permission::ViewDashboard)),
     ("/organizations/hospitals/", "nav-hospitals", "hospital", Some(Permission::ViewDirectory)),
     ("/organizations/departments/", "nav-departments", "diagram-3", Some(Permission::ViewDirectory)),
     ("/organizations/staff/", "nav-staff", "person-badge", Some(Permission::ViewDirectory)),
@@ -123,6 +124,8 @@ impl Chrome {
                 icon,
                 active: match *href {
                     "/" => path == "/",
+                    // The command center, KPI reports and physician pages sit under one entry.
+                    "/analytics/command-center/" => path.starts_with("/analytics/") || path.starts_with("/physicians/"),
                     // Every integrations page (events, API keys, HIS log, Type map) sits under one entry.
                     "/integrations/events/" => path.starts_with("/integrations/"),
                     // SLA settings, escalation, calendar and taxonomy pages sit under one entry.

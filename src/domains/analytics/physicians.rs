@@ -107,8 +107,8 @@ pub async fn compute_month(
     write_month(db, year, month, now >= end, now, scores, home).await
 }
 
-/// (physician, hospital, department, rating).
-type Row = (Uuid, Uuid, Option<Uuid>, rules::Rating);
+/// (physician, hospital, department, rating, Σ scores, Σ scores²).
+type Row = (Uuid, Uuid, Option<Uuid>, rules::Rating, f64, f64);
 
 async fn write_month(
     db: &DatabaseConnection,
@@ -135,7 +135,9 @@ async fn write_month(
     for (physician, list) in &scores {
         let Some(r) = rules::rating(list) else { continue };
         let hospital = home.get(physician).copied().unwrap_or_default();
-        rows.push((*physician, hospital, physicians.get(physician).and_then(|s| s.department_id), r));
+        let sum = list.iter().sum::<f64>();
+        let sq_sum = list.iter().map(|v| v * v).sum::<f64>();
+        rows.push((*physician, hospital, physicians.get(physician).and_then(|s| s.department_id), r, sum, sq_sum));
     }
     // Ranks among the rankable, per hospital and per department.
     let rank_by = |key: &dyn Fn(&Row) -> Option<Uuid>| -> BTreeMap<Uuid, i32> {
@@ -161,7 +163,7 @@ async fn write_month(
         .filter(physician_monthly_rating::Column::Month.eq(&label))
         .exec(&txn)
         .await?;
-    for (physician, hospital, department, r) in &rows {
+    for (physician, hospital, department, r, sum, sq_sum) in &rows {
         let row = physician_monthly_rating::ActiveModel {
             id: Set(Uuid::now_v7()),
             hospital_id: Set(*hospital),
@@ -179,6 +181,8 @@ async fn write_month(
             department_rank: Set(department_ranks.get(physician).copied()),
             is_final: Set(is_final),
             computed_at: Set(now),
+            score_sum: Set(*sum),
+            score_sq_sum: Set(*sq_sum),
         };
         physician_monthly_rating::Entity::insert(row)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
@@ -196,4 +200,91 @@ pub async fn compute_recent(db: &DatabaseConnection, now: DateTime<Utc>) -> anyh
     let earlier = compute_month(db, py, pm, now).await?;
     let current = compute_month(db, year, month, now).await?;
     Ok(earlier + current)
+}
+
+/// A physician's rating over a window of months, ranked among the physicians of the same query.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WindowRating {
+    pub physician_id: Uuid,
+    pub hospital_id: Uuid,
+    pub department_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub rating: rules::Rating,
+    /// Competition rank among the rankable physicians of the query (none below the minimum n).
+    pub rank: Option<u32>,
+}
+
+/// The `YYYY-MM` months from `count - 1` months before `(year, month)` to it.
+pub fn months_ending(year: i32, month: u32, count: u32) -> (String, String) {
+    let (mut y, mut m) = (year, month);
+    for _ in 1..count.max(1) {
+        (y, m) = previous_month(y, m);
+    }
+    (format!("{y:04}-{m:02}"), format!("{year:04}-{month:02}"))
+}
+
+/// Ratings over months `from..=to` (`YYYY-MM`) of the physicians of `hospitals` (none: every
+/// hospital) and `departments` (none: every department), combined from the monthly sums and
+/// ranked together, best first; unranked ones (too few responses) after them by n.
+pub async fn window(
+    db: &DatabaseConnection,
+    hospitals: Option<&[Uuid]>,
+    departments: Option<&[Uuid]>,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<Vec<WindowRating>> {
+    use physician_monthly_rating::Column as C;
+    let mut select = physician_monthly_rating::Entity::find().filter(C::Month.gte(from)).filter(C::Month.lte(to));
+    if let Some(h) = hospitals {
+        select = select.filter(C::HospitalId.is_in(h.to_vec()));
+    }
+    if let Some(d) = departments {
+        select = select.filter(C::DepartmentId.is_in(d.to_vec()));
+    }
+    let mut sums: BTreeMap<Uuid, (Uuid, Option<Uuid>, String, rules::Sums)> = BTreeMap::new();
+    for m in select.all(db).await? {
+        let entry = sums.entry(m.physician_id).or_insert((
+            m.hospital_id,
+            m.department_id,
+            m.month.clone(),
+            rules::Sums::default(),
+        ));
+        // The newest month's department is the physician's.
+        if m.month > entry.2 {
+            entry.1 = m.department_id;
+            entry.2 = m.month.clone();
+        }
+        entry.3 += rules::Sums {
+            n: m.n.max(0) as u64,
+            sum: m.score_sum,
+            sq_sum: m.score_sq_sum,
+            positive: m.positive.max(0) as u64,
+            neutral: m.neutral.max(0) as u64,
+            negative: m.negative.max(0) as u64,
+        };
+    }
+    let mut out: Vec<WindowRating> = sums
+        .into_iter()
+        .filter_map(|(physician_id, (hospital_id, department_id, _, s))| {
+            rules::rating_from_sums(&s).map(|rating| WindowRating {
+                physician_id,
+                hospital_id,
+                department_id,
+                rating,
+                rank: None,
+            })
+        })
+        .collect();
+    let rankable: Vec<usize> = (0..out.len()).filter(|i| out[*i].rating.rankable).collect();
+    let entries: Vec<(f64, u64)> = rankable.iter().map(|i| (out[*i].rating.mean, out[*i].rating.n)).collect();
+    for (i, rank) in rankable.iter().zip(rules::competition_ranks(&entries)) {
+        out[*i].rank = Some(rank);
+    }
+    out.sort_by(|a, b| match (a.rank, b.rank) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => b.rating.n.cmp(&a.rating.n),
+    });
+    Ok(out)
 }

@@ -106,30 +106,66 @@ pub struct Rating {
 
 /// The rating of 1–5 physician scores (one per survey); none without scores.
 pub fn rating(scores: &[f64]) -> Option<Rating> {
-    if scores.is_empty() {
+    let count = |band: &str| scores.iter().filter(|s| sentiment(**s) == band).count() as u64;
+    rating_from_sums(&Sums {
+        n: scores.len() as u64,
+        sum: scores.iter().sum(),
+        sq_sum: scores.iter().map(|s| s * s).sum(),
+        positive: count("positive"),
+        neutral: count("neutral"),
+        negative: count("negative"),
+    })
+}
+
+/// What a rating is computed from, so months combine into a window: Σ 1, Σ s, Σ s² and the
+/// sentiment split.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    pub n: u64,
+    pub sum: f64,
+    pub sq_sum: f64,
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+}
+
+impl std::ops::AddAssign for Sums {
+    fn add_assign(&mut self, o: Sums) {
+        self.n += o.n;
+        self.sum += o.sum;
+        self.sq_sum += o.sq_sum;
+        self.positive += o.positive;
+        self.neutral += o.neutral;
+        self.negative += o.negative;
+    }
+}
+
+/// The rating of scores given by their sums; none without scores.
+pub fn rating_from_sums(s: &Sums) -> Option<Rating> {
+    if s.n == 0 {
         return None;
     }
-    let n = scores.len() as f64;
-    let mean = scores.iter().sum::<f64>() / n;
-    let (ci_low, ci_high) = if scores.len() >= 2 {
-        let variance = scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let n = s.n as f64;
+    let mean = s.sum / n;
+    let (ci_low, ci_high) = if s.n >= 2 {
+        // Sample variance from the sums; never below 0 through rounding.
+        let variance = ((s.sq_sum - n * mean * mean) / (n - 1.0)).max(0.0);
         let half = 1.96 * variance.sqrt() / n.sqrt();
         (Some(round2((mean - half).max(1.0))), Some(round2((mean + half).min(5.0))))
     } else {
         (None, None)
     };
-    let count = |band: &str| scores.iter().filter(|s| sentiment(**s) == band).count() as u64;
     Some(Rating {
-        n: scores.len() as u64,
+        n: s.n,
         mean: round2(mean),
         stars: (mean * 10.0).round() / 10.0,
         score_100: round2((mean - 1.0) / 4.0 * 100.0),
         ci_low,
         ci_high,
-        positive: count("positive"),
-        neutral: count("neutral"),
-        negative: count("negative"),
-        rankable: scores.len() as u64 >= MIN_RESPONSES,
+        positive: s.positive,
+        neutral: s.neutral,
+        negative: s.negative,
+        rankable: s.n >= MIN_RESPONSES,
     })
 }
 
@@ -225,6 +261,22 @@ mod tests {
         assert_eq!(top.ci_high, Some(5.0));
         // 30 responses make a physician rankable; 29 do not.
         assert!(rating(&[4.0; 30]).unwrap().rankable);
+        // Months combine through their sums into the same rating as all scores at once.
+        let (a, b) = ([5.0, 4.0, 4.0, 2.0], [3.0, 5.0, 1.0]);
+        let sums = |v: &[f64]| {
+            let r = rating(v).unwrap();
+            Sums {
+                n: r.n,
+                sum: v.iter().sum(),
+                sq_sum: v.iter().map(|x| x * x).sum(),
+                positive: r.positive,
+                neutral: r.neutral,
+                negative: r.negative,
+            }
+        };
+        let mut window = sums(&a);
+        window += sums(&b);
+        assert_eq!(rating_from_sums(&window), rating(&[5.0, 4.0, 4.0, 2.0, 3.0, 5.0, 1.0]));
         assert!(!rating(&[4.0; 29]).unwrap().rankable);
         for (score, band) in [(4.0, "positive"), (3.99, "neutral"), (3.0, "neutral"), (2.99, "negative")] {
             assert_eq!(sentiment(score), band, "{score}");

@@ -184,6 +184,8 @@ pub const FILTERS: &[&str] = &[
     "overdue",
     "assigned_to",
     "source_id",
+    "created_from",
+    "created_to",
 ];
 
 pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResult<Select<px_action::Entity>> {
@@ -201,6 +203,17 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
     }
     if let Some(s) = query.uuid_filter("source_id")? {
         select = select.filter(C::SourceId.eq(s));
+    }
+    // Created within Riyadh days (the command center's drill-down).
+    for (name, after) in [("created_from", true), ("created_to", false)] {
+        if let Some(v) = query.filter(name) {
+            let day = validate::riyadh_day(v, name)?;
+            select = if after {
+                select.filter(C::CreatedAt.gte(day))
+            } else {
+                select.filter(C::CreatedAt.lt(day + chrono::Duration::days(1)))
+            };
+        }
     }
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("severity") {

@@ -533,6 +533,7 @@ async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: F
         rows,
         note: truncated.then(|| lang.t("work-export-truncated")),
         rtl: lang == Lang::Ar,
+        numbers: false,
     };
     let bytes = table.to_bytes(format)?;
     record(

@@ -344,7 +344,28 @@ pub fn filtered(actor: &Actor, query: &ListQuery, at: DateTime<Utc>) -> AppResul
         select = select.filter(C::DepartmentId.eq(d));
     }
     if let Some(c) = query.uuid_filter("category_id")? {
-        select = select.filter(C::CategoryId.eq(c));
+        // The category and every category under it (the taxonomy has four levels).
+        use complaint_category::Column as K;
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        let children = |parents: sea_orm::sea_query::SelectStatement| {
+            Query::select()
+                .column(K::Id)
+                .from(complaint_category::Entity)
+                .and_where(Expr::col(K::ParentId).in_subquery(parents))
+                .to_owned()
+        };
+        let level1 =
+            Query::select().column(K::Id).from(complaint_category::Entity).and_where(Expr::col(K::Id).eq(c)).to_owned();
+        let level2 = children(level1.clone());
+        let level3 = children(level2.clone());
+        let level4 = children(level3.clone());
+        select = select.filter(
+            Condition::any()
+                .add(C::CategoryId.eq(c))
+                .add(C::CategoryId.in_subquery(level2))
+                .add(C::CategoryId.in_subquery(level3))
+                .add(C::CategoryId.in_subquery(level4)),
+        );
     }
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
     if let Some(v) = query.filter("severity") {

@@ -375,8 +375,13 @@ async fn export(state: &AppState, page: &PageActor, uri: &OriginalUri, format: F
         })
         .collect();
     let count = rows.len();
-    let table =
-        Table { headers, rows, note: truncated.then(|| lang.t("surveys-export-truncated")), rtl: lang == Lang::Ar };
+    let table = Table {
+        headers,
+        rows,
+        note: truncated.then(|| lang.t("surveys-export-truncated")),
+        rtl: lang == Lang::Ar,
+        numbers: false,
+    };
     let bytes = table.to_bytes(format)?;
     record(
         &state.db,

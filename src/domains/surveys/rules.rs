@@ -590,12 +590,15 @@ pub fn progress(def: &Definition, answers: &BTreeMap<String, Answer>) -> u8 {
 
 /// NPS: % promoters (9–10) − % detractors (0–6), passives in the denominator.
 pub fn nps(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let promoters = values.iter().filter(|v| **v >= 9.0).count() as f64;
-    let detractors = values.iter().filter(|v| **v <= 6.0).count() as f64;
-    Some(round2((promoters - detractors) / values.len() as f64 * 100.0))
+    let promoters = values.iter().filter(|v| **v >= 9.0).count() as u64;
+    let detractors = values.iter().filter(|v| **v <= 6.0).count() as u64;
+    nps_counts(promoters, values.len() as u64 - promoters - detractors, detractors)
+}
+
+/// NPS from counted answers: % promoters − % detractors, passives in the denominator.
+pub fn nps_counts(promoters: u64, passives: u64, detractors: u64) -> Option<f64> {
+    let all = promoters + passives + detractors;
+    (all > 0).then(|| round2((promoters as f64 - detractors as f64) / all as f64 * 100.0))
 }
 
 /// CSAT: answers of 4–5 ÷ all answers × 100 (1–5 scale).

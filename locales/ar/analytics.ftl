@@ -1,0 +1,135 @@
+nav-command-center = مركز القيادة
+cc-title = مركز القيادة
+cc-tab-command-center = مركز القيادة
+cc-tab-kpis = مؤشرات الأداء
+cc-tab-physicians = الأطباء
+cc-refreshed = الأرقام حتى
+cc-period-label = الفترة
+cc-period-7d = آخر 7 أيام
+cc-period-30d = آخر 30 يومًا
+cc-period-90d = آخر 90 يومًا
+cc-period-this_month = هذا الشهر
+cc-period-last_month = الشهر الماضي
+cc-period-quarter = هذا الربع
+cc-period-year = هذه السنة
+cc-period-custom = فترة مخصصة
+cc-from = من
+cc-to = إلى
+cc-hospital = المستشفى
+cc-department = القسم
+cc-journey = الرحلة
+cc-all = الكل
+cc-apply = تطبيق
+cc-dates-hint = يُستخدم «من» و«إلى» للفترة المخصصة. تصفية الرحلة تخص أرقام الاستبيانات فقط.
+cc-vs = مقارنة بـ
+cc-previous = قبل:
+cc-no-data = لا توجد بيانات لهذه التصفية.
+cc-show-table = عرض الأرقام
+cc-card-complaints_total = الشكاوى
+cc-card-complaints_open = الشكاوى المفتوحة
+cc-card-complaints_overdue = الشكاوى المتأخرة
+cc-card-complaints_resolved = الشكاوى المحلولة
+cc-card-sla_compliance = الالتزام بالمدة
+cc-card-actions_total = إجراءات تجربة المريض
+cc-card-actions_open = الإجراءات المفتوحة
+cc-card-actions_overdue = الإجراءات المتأخرة
+cc-card-response_rate = نسبة الاستجابة
+cc-card-average_score = متوسط الدرجة (1–5)
+cc-card-nps = صافي نقاط الترويج
+cc-card-csat = رضا المرضى
+cc-card-negative_surveys = الاستبيانات السلبية
+cc-card-negative_rate = نسبة الاستبيانات السلبية
+cc-chart-complaints-trend = الشكاوى عبر الزمن
+cc-chart-categories = الشكاوى حسب التصنيف
+cc-chart-satisfaction-trend = الرضا عبر الزمن
+cc-chart-distribution = توزيع درجات الاستبيانات
+cc-chart-departments = مقارنة الأقسام
+cc-chart-leaderboard = ترتيب الأطباء
+cc-series-received = المستلمة
+cc-series-resolved = المحلولة
+cc-series-complaints = الشكاوى
+cc-series-surveys = الاستبيانات المكتملة
+cc-series-average = متوسط الدرجة
+cc-series-nps = صافي نقاط الترويج
+cc-bucket-day = اليوم
+cc-bucket-week = الأسبوع الذي يبدأ
+cc-bucket-month = الشهر
+cc-col-category = التصنيف
+cc-col-score = الدرجة
+cc-col-department = القسم
+cc-col-rank = الترتيب
+cc-col-physician = الطبيب
+cc-col-ci = فترة الثقة 95%
+cc-col-n = الردود
+cc-col-reference = الرقم المرجعي
+cc-col-title = العنوان
+cc-col-hours-overdue = ساعات التأخير
+cc-col-figure = المؤشر
+cc-col-value = القيمة
+cc-col-previous = الفترة السابقة
+cc-col-change = التغير (%)
+cc-sheet-cards = الأرقام
+cc-overdue-title = الشكاوى المتأخرة
+cc-overdue-none = لا توجد شكاوى متأخرة بين الشكاوى المستلمة في هذه الفترة.
+cc-overdue-all = كل الشكاوى المتأخرة
+cc-leaderboard-title = تقييمات الأطباء
+cc-leaderboard-hint = الترتيب على آخر 12 شهرًا؛ يحتاج الطبيب 30 ردًا على الأقل ليدخل الترتيب.
+cc-unranked = { $count ->
+    [zero] لا يوجد أطباء آخرون بردود قليلة.
+    [one] طبيب آخر ردوده أقل من أن يُرتَّب.
+    [two] طبيبان آخران ردودهما أقل من أن يُرتَّبا.
+    [few] { $count } أطباء آخرون ردودهم أقل من أن يُرتَّبوا.
+   *[other] { $count } طبيبًا آخر ردودهم أقل من أن يُرتَّبوا.
+}
+cc-leaderboard-all = كل الأطباء
+kpi-title = مؤشرات الأداء
+kpi-intro = قيم شهرية تُحسب كل ليلة من الشكاوى والاستبيانات؛ الشهر المنتهي تحت حدّه الحرج يفتح إجراءً لتجربة المريض.
+kpi-whole-hospital = المستشفى كاملًا
+kpi-col-kpi = المؤشر
+kpi-col-month = الشهر
+kpi-col-value = القيمة
+kpi-col-band = الحالة
+kpi-col-ytd = منذ بداية السنة
+kpi-col-numerator = البسط
+kpi-col-denominator = المقام
+kpi-col-action = الإجراء
+kpi-target = المستهدف
+kpi-warning = تنبيه
+kpi-critical = حرج
+kpi-higher-better = الأعلى أفضل.
+kpi-lower-better = الأقل أفضل.
+kpi-band-on_target = ضمن المستهدف
+kpi-band-warning = تنبيه
+kpi-band-critical = حرج
+kpi-no-value = لا قيمة بعد
+kpi-no-months = لا قيم بعد: تُحسب كل ليلة الساعة 01:00.
+kpi-so-far = حتى الآن
+kpi-open-action = فتح الإجراء
+phys-title = تقييمات الأطباء
+phys-intro = تقييمات من الاستبيانات المرتبطة بكل طبيب، على آخر 12 شهرًا
+phys-min = { $count ->
+    [zero] يدخل الطبيب الترتيب دون حد أدنى.
+    [one] يدخل الطبيب الترتيب من رد واحد.
+    [two] يدخل الطبيب الترتيب من ردين.
+    [few] يدخل الطبيب الترتيب من { $count } ردود؛ وبأقل من ذلك يظهر المتوسط دون ترتيب.
+   *[other] يدخل الطبيب الترتيب من { $count } ردًا؛ وبأقل من ذلك يظهر المتوسط دون ترتيب.
+}
+phys-none = لا توجد استبيانات مقيَّمة لأي طبيب في هذه الفترة بعد.
+phys-col-rating = التقييم
+phys-col-split = إيجابي / محايد / سلبي
+phys-col-split-counts = إيجابي / محايد / سلبي (استبيانات)
+phys-col-hospital-rank = الترتيب في المستشفى
+phys-col-department-rank = الترتيب في القسم
+phys-not-enough = ردود غير كافية
+phys-positive = إيجابي (4–5)
+phys-neutral = محايد (3–4)
+phys-negative = سلبي (أقل من 3)
+phys-no-rating = لا توجد استبيانات مقيَّمة في آخر 12 شهرًا.
+phys-trend = المتوسط الشهري مع فترة الثقة 95%
+phys-ci-low = الحد الأدنى للفترة
+phys-ci-high = الحد الأعلى للفترة
+phys-comments = أحدث التعليقات
+phys-no-comments = لا توجد تعليقات بعد.
+report-generated = أُنشئ في
+report-riyadh = بتوقيت الرياض
+report-all-hospitals = كل المستشفيات
