@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use px360::app::AppState;
+use px360::domains::analytics::model::{analytics_daily, kpi_value, physician_monthly_rating};
 use px360::domains::complaints::model::{complaint, px_action};
 use px360::domains::journeys::model::journey_instance;
 use px360::domains::organizations::model::{hospital, patient, staff};
@@ -38,6 +39,8 @@ fn now() -> DateTime<Utc> {
 
 fn comparable(mut s: Summary) -> Summary {
     s.seconds = 0.0;
+    s.insert_seconds = 0.0;
+    s.rebuild_seconds = 0.0;
     s
 }
 
@@ -213,6 +216,19 @@ async fn seed_volume_writes_what_it_was_asked_for_coherently_and_refuses_a_secon
     }
     assert_eq!(sources.len(), 3, "{sources:?}");
     assert_eq!(sources, summary.action_sources);
+
+    // The analytics were rebuilt from these rows.
+    let daily = analytics_daily::Entity::find().all(db).await.unwrap();
+    assert_eq!(daily.iter().map(|r| i64::from(r.complaints_received)).sum::<i64>(), 300);
+    assert_eq!(daily.iter().map(|r| i64::from(r.actions_created)).sum::<i64>(), 150);
+    assert!(physician_monthly_rating::Entity::find().count(db).await.unwrap() > 0);
+    let moh3 = kpi_value::Entity::find()
+        .filter(kpi_value::Column::KpiCode.eq("MOH-3"))
+        .filter(kpi_value::Column::Value.is_not_null())
+        .count(db)
+        .await
+        .unwrap();
+    assert!(moh3 > 0, "MOH-3 has values");
 
     // Refused the second time, with nothing written.
     let err = seed_volume(&state, &spec, now()).await.expect_err("a second run refuses");

@@ -140,6 +140,10 @@ pub struct Summary {
     pub overdue_actions: u64,
     /// Σ score_100 of completed surveys (a fingerprint of the answers).
     pub score_100_sum: f64,
+    /// Generating and writing the rows.
+    pub insert_seconds: f64,
+    /// `analytics::rebuild_all` afterwards (rollups, physician ratings, KPIs).
+    pub rebuild_seconds: f64,
     pub seconds: f64,
 }
 
@@ -390,9 +394,13 @@ pub async fn seed_volume(state: &AppState, spec: &Spec, now: DateTime<Utc>) -> a
         g.manual_actions(&h, manual).await?;
         g.flush().await?;
     }
-    // TODO(analytics): rebuild_all — call `crate::domains::analytics::rebuild_all(state, now)` once it
-    // is on main, so every rollup, rating and KPI is computed from the rows above.
     let mut summary = g.summary;
+    summary.insert_seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+    // Every rollup, physician rating and KPI, computed from the rows above.
+    eprintln!("seed-volume: rows written; rebuilding the analytics…");
+    let rebuilding = Instant::now();
+    crate::domains::analytics::rebuild_all(state, now).await?;
+    summary.rebuild_seconds = (rebuilding.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     for h in &summary.hospitals {
         *summary.tables.entry("hospitals").or_default() += 1;
         *summary.tables.entry("departments").or_default() += crate::seed::reference::STANDARD_DEPARTMENTS.len() as u64;
