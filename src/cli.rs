@@ -70,6 +70,21 @@ pub enum Bench {
         #[arg(long, default_value_t = 10_000)]
         complaints: u64,
     },
+    /// The command center's page and JSON over every period × scope filter, after
+    /// `admin seed-volume` (creates bench users: use a scratch database).
+    CommandCenter {
+        /// Requests of each kind (page, api).
+        #[arg(long, default_value_t = 640)]
+        requests: usize,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// The page's path.
+        #[arg(long, default_value = "/analytics/command-center/")]
+        page_path: String,
+        /// The JSON endpoint's path.
+        #[arg(long, default_value = "/api/analytics/command-center/")]
+        api_path: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +133,24 @@ pub enum Admin {
     },
     /// Seed the event-storm benchmark's data set (hospital BENCH, OPD journey, user bench).
     SeedBench,
+    /// Seed a synthetic data set at production volume (hospitals VOL-1…VOL-n, surveys, complaints,
+    /// actions over --years years) for the analytics benchmarks; refuses if VOL-1… exist.
+    SeedVolume {
+        #[arg(long, default_value_t = 5)]
+        hospitals: u32,
+        /// Completed journey surveys (about 1.4 × as many more are sent and never completed).
+        #[arg(long, default_value_t = 1_000_000)]
+        responses: u64,
+        #[arg(long, default_value_t = 100_000)]
+        complaints: u64,
+        #[arg(long, default_value_t = 50_000)]
+        actions: u64,
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+        /// Random seed: the same seed gives the same data set.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Verify the audit log's hash chains; exits non-zero at the first broken entry.
     VerifyAudit,
     /// Inspect and re-run background jobs.
@@ -217,6 +250,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(admin) => return crate::seed::admin::run(&state, admin).await,
         Command::Bench(Bench::Jobs { jobs, workers, concurrency }) => {
             let result = crate::bench::jobs(&state, jobs, workers, concurrency).await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        }
+        Command::Bench(Bench::CommandCenter { requests, concurrency, page_path, api_path }) => {
+            let paths = crate::bench_analytics::Paths { page: page_path, api: api_path };
+            let result = crate::bench_analytics::command_center(&state, requests, concurrency, &paths).await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
         }
         Command::Bench(Bench::Sla { complaints }) => {

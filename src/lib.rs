@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod bench_analytics;
 pub mod bench_sla;
 pub mod cache;
 pub mod cli;

@@ -102,6 +102,11 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             crate::seed::bench::seed(state).await?;
             println!("bench data ready: hospital BENCH, OPD journey, login bench / bench-pass-123");
         }
+        Admin::SeedVolume { hospitals, responses, complaints, actions, years, seed } => {
+            let spec = crate::seed::volume::Spec { hospitals, responses, complaints, actions, years, seed };
+            let summary = crate::seed::volume::seed_volume(state, &spec, chrono::Utc::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
         Admin::SeedDemo => {
             let created = crate::seed::demo::seed_if_empty(state).await?;
             println!("{}", if created { "demo data created" } else { "database not empty; nothing seeded" });

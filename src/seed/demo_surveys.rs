@@ -33,7 +33,7 @@ const CHUNK: usize = 800;
 
 /// What a patient thought of the visit; drives every answer of one survey.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mood {
+pub(crate) enum Mood {
     Good,
     Mixed,
     Bad,
@@ -144,7 +144,7 @@ fn answer_values(q: &Question, mood: Mood, language: &str, rng: &mut StdRng) -> 
 /// Answers one survey as a patient would: question by question, only those shown for the answers
 /// so far; `upto`: stop after this many shown questions (a half-answered survey). Checked by the
 /// same rule the patient's page applies.
-fn answer_survey(
+pub(crate) fn answer_survey(
     def: &Definition,
     mood: Mood,
     language: &str,
@@ -181,7 +181,11 @@ fn answer_survey(
 }
 
 /// The reminders a survey sent at `sent` had received by `until` (2 at most, 48 h apart).
-fn reminders(sent: DateTime<Utc>, until: DateTime<Utc>, expires: DateTime<Utc>) -> (i32, Option<DateTime<Utc>>) {
+pub(crate) fn reminders(
+    sent: DateTime<Utc>,
+    until: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> (i32, Option<DateTime<Utc>>) {
     let (mut count, mut last) = (0, None);
     while let Some(due) = rules::next_reminder_at(sent, count, last, 48, 2, expires) {
         if due > until {

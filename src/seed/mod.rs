@@ -8,3 +8,4 @@ pub mod demo_surveys;
 pub mod reference;
 pub mod survey_templates;
 pub mod taxonomy;
+pub mod volume;
