@@ -187,6 +187,12 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
     let (code, list) = json(app.get(&list_api, &admin).await).await;
     assert_eq!(code, StatusCode::OK, "{list}");
     assert_eq!(list["count"], json!(2), "the list behind the card holds the same complaints: {list}");
+    let negative = body["cards"].as_array().unwrap().iter().find(|c| c["key"] == "negative_surveys").unwrap();
+    let href = negative["href"].as_str().unwrap();
+    assert!(href.contains("completed_from=2026-03-01"), "{href}");
+    let (code, list) = json(app.get(&href.replacen("/surveys/", "/api/surveys/instances/", 1), &admin).await).await;
+    assert_eq!(code, StatusCode::OK, "{list}");
+    assert_eq!(list["count"], json!(1), "the negative survey completed in March: {list}");
     // The trend has a point per day of the range.
     assert_eq!(body["trend"]["bucket"], "day");
     assert_eq!(body["trend"]["labels"].as_array().unwrap().len(), 28);

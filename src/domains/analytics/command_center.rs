@@ -509,8 +509,10 @@ impl Links<'_> {
         format!("/actions/?{}", serde_urlencoded::to_string(q).unwrap_or_default())
     }
 
-    fn surveys(&self, extra: &[(&'static str, &str)]) -> String {
-        let mut q = vec![("from", self.f.from.to_string()), ("to", self.f.to.to_string())];
+    /// Surveys created in the period (the sent ones), or with `completed` those completed in it.
+    fn surveys(&self, completed: bool, extra: &[(&'static str, &str)]) -> String {
+        let (from, to) = if completed { ("completed_from", "completed_to") } else { ("from", "to") };
+        let mut q = vec![(from, self.f.from.to_string()), (to, self.f.to.to_string())];
         q.extend(self.place());
         q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         format!("/surveys/?{}", serde_urlencoded::to_string(q).unwrap_or_default())
@@ -591,14 +593,14 @@ fn cards(t: &Totals, p: &Totals, links: &Links) -> Vec<Card> {
             Some(p.actions_overdue),
             Some(links.actions(&[("overdue", "true")])),
         ),
-        card("response_rate", "percent", true, t.response_rate(), p.response_rate(), Some(links.surveys(&[]))),
+        card("response_rate", "percent", true, t.response_rate(), p.response_rate(), Some(links.surveys(false, &[]))),
         card(
             "average_score",
             "score",
             true,
             t.average_score(),
             p.average_score(),
-            Some(links.surveys(&[("status", "completed")])),
+            Some(links.surveys(true, &[("status", "completed")])),
         ),
         card("nps", "nps", true, t.nps(), p.nps(), None),
         card("csat", "percent", true, t.csat(), p.csat(), None),
@@ -608,7 +610,7 @@ fn cards(t: &Totals, p: &Totals, links: &Links) -> Vec<Card> {
             false,
             Some(t.surveys_negative),
             Some(p.surveys_negative),
-            Some(links.surveys(&[("negative", "true")])),
+            Some(links.surveys(true, &[("negative", "true")])),
         ),
         card("negative_rate", "percent", false, t.negative_rate(), p.negative_rate(), None),
     ]

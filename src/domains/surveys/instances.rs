@@ -291,8 +291,19 @@ pub async fn visible(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<sur
 }
 
 /// The list filters the API, the pages and the exports accept.
-pub const FILTERS: &[&str] =
-    &["template_id", "hospital_id", "department_id", "physician_id", "status", "source", "negative", "from", "to"];
+pub const FILTERS: &[&str] = &[
+    "template_id",
+    "hospital_id",
+    "department_id",
+    "physician_id",
+    "status",
+    "source",
+    "negative",
+    "from",
+    "to",
+    "completed_from",
+    "completed_to",
+];
 
 /// `created_at` within the Riyadh days `from`..=`to` (either optional).
 pub fn created_between(
@@ -301,13 +312,23 @@ pub fn created_between(
     to: Option<&str>,
     names: (&str, &str),
 ) -> AppResult<Select<survey_instance::Entity>> {
-    use survey_instance::Column as C;
+    between(select, survey_instance::Column::CreatedAt, from, to, names)
+}
+
+/// `column` within the Riyadh days `from`..=`to` (either optional).
+fn between(
+    select: Select<survey_instance::Entity>,
+    column: survey_instance::Column,
+    from: Option<&str>,
+    to: Option<&str>,
+    names: (&str, &str),
+) -> AppResult<Select<survey_instance::Entity>> {
     let mut select = select;
     if let Some(v) = from {
-        select = select.filter(C::CreatedAt.gte(validate::riyadh_day(v, names.0)?));
+        select = select.filter(column.gte(validate::riyadh_day(v, names.0)?));
     }
     if let Some(v) = to {
-        select = select.filter(C::CreatedAt.lt(validate::riyadh_day(v, names.1)? + chrono::Duration::days(1)));
+        select = select.filter(column.lt(validate::riyadh_day(v, names.1)? + chrono::Duration::days(1)));
     }
     Ok(select)
 }
@@ -341,6 +362,14 @@ pub fn filtered_unordered(actor: &Actor, query: &ListQuery) -> AppResult<Select<
         Some(_) => return Err(invalid("negative", "Must be true or false.")),
     }
     select = created_between(select, query.filter("from"), query.filter("to"), ("from", "to"))?;
+    // Completed within Riyadh days (the command center's drill-down).
+    select = between(
+        select,
+        C::CompletedAt,
+        query.filter("completed_from"),
+        query.filter("completed_to"),
+        ("completed_from", "completed_to"),
+    )?;
     // The search is the patient's MRN.
     if let Some(term) = query.params.search_term() {
         let patients = pagination::search(
@@ -926,7 +955,7 @@ pub async fn follow_up(
     params(ListParams, ("template_id" = Option<Uuid>, Query), ("hospital_id" = Option<Uuid>, Query),
         ("department_id" = Option<Uuid>, Query), ("physician_id" = Option<Uuid>, Query), ("status" = Option<String>, Query),
         ("source" = Option<String>, Query), ("negative" = Option<bool>, Query), ("from" = Option<String>, Query),
-        ("to" = Option<String>, Query)),
+        ("to" = Option<String>, Query), ("completed_from" = Option<String>, Query), ("completed_to" = Option<String>, Query)),
     responses((status = 200, body = Page<InstanceView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn list_api(
