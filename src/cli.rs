@@ -131,6 +131,9 @@ pub enum Admin {
         #[arg(long, default_value_t = 600)]
         rate_limit: i32,
     },
+    /// Rebuild every analytics table from the raw rows: the command center's daily rollups, the
+    /// physician ratings and KPIs of every month (after an import or a restore).
+    RebuildAnalytics,
     /// Seed the event-storm benchmark's data set (hospital BENCH, OPD journey, user bench).
     SeedBench,
     /// Seed a synthetic data set at production volume (hospitals VOL-1…VOL-n, surveys, complaints,

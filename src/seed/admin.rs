@@ -102,6 +102,14 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
             crate::seed::bench::seed(state).await?;
             println!("bench data ready: hospital BENCH, OPD journey, login bench / bench-pass-123");
         }
+        Admin::RebuildAnalytics => {
+            let started = std::time::Instant::now();
+            crate::domains::analytics::rebuild_all(state, chrono::Utc::now()).await?;
+            println!(
+                "{}",
+                serde_json::json!({"rebuilt": true, "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0})
+            );
+        }
         Admin::SeedVolume { hospitals, responses, complaints, actions, years, seed } => {
             let spec = crate::seed::volume::Spec { hospitals, responses, complaints, actions, years, seed };
             let summary = crate::seed::volume::seed_volume(state, &spec, chrono::Utc::now()).await?;

@@ -17,8 +17,8 @@ use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -396,6 +396,11 @@ pub async fn seed_volume(state: &AppState, spec: &Spec, now: DateTime<Utc>) -> a
     }
     let mut summary = g.summary;
     summary.insert_seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+    // PostgreSQL plans the rebuild's reads from table statistics: refresh them after a bulk load
+    // (autovacuum would, minutes later).
+    if matches!(db.get_database_backend(), sea_orm::DatabaseBackend::Postgres) {
+        db.execute_unprepared("ANALYZE").await?;
+    }
     // Every rollup, physician rating and KPI, computed from the rows above.
     eprintln!("seed-volume: rows written; rebuilding the analytics…");
     let rebuilding = Instant::now();

@@ -233,20 +233,22 @@ pub async fn compute_month(
     let ytd = compute_period(db, &defs, NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(first), last).await?;
     let by_code: HashMap<&str, &kpi_definition::Model> = defs.iter().map(|d| (d.code.as_str(), d)).collect();
     let mut done = Computed::default();
+    // One transaction for the month: its values (and any action) commit together, and SQLite
+    // syncs once rather than once per value.
+    let txn = db.begin().await?;
+    let stored: HashMap<(String, Uuid, Uuid, String), kpi_value::Model> = kpi_value::Entity::find()
+        .filter(kpi_value::Column::Month.eq(&label))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|v| ((v.kpi_code.clone(), v.hospital_id, v.department_id, v.period.clone()), v))
+        .collect();
     for (period, values) in [("month", monthly), ("ytd", ytd)] {
         for ((hospital, department), codes) in values {
             for (code, v) in codes {
                 let Some(def) = by_code.get(code.as_str()) else { continue };
                 let band = band_of(def, v.value);
-                let txn = db.begin().await?;
-                let existing = kpi_value::Entity::find()
-                    .filter(kpi_value::Column::KpiCode.eq(&code))
-                    .filter(kpi_value::Column::HospitalId.eq(hospital))
-                    .filter(kpi_value::Column::DepartmentId.eq(department))
-                    .filter(kpi_value::Column::Period.eq(period))
-                    .filter(kpi_value::Column::Month.eq(&label))
-                    .one(&txn)
-                    .await?;
+                let existing = stored.get(&(code.clone(), hospital, department, period.to_owned())).cloned();
                 let mut row: kpi_value::ActiveModel = match &existing {
                     Some(e) => e.clone().into(),
                     None => kpi_value::ActiveModel {
@@ -312,11 +314,11 @@ pub async fn compute_month(
                     linked.update(&txn).await?;
                     done.actions += 1;
                 }
-                txn.commit().await?;
                 done.values += 1;
             }
         }
     }
+    txn.commit().await?;
     Ok(done)
 }
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, Set, TransactionTrait,
     sea_query::OnConflict,
 };
 use uuid::Uuid;
@@ -149,26 +149,12 @@ impl Lookups {
     }
 }
 
-/// The journey type of each journey instance in `ids`.
-async fn journey_type_of(
-    db: &DatabaseConnection,
-    lookups: &Lookups,
-    ids: BTreeSet<Uuid>,
-) -> anyhow::Result<HashMap<Uuid, String>> {
-    let mut out = HashMap::new();
-    for chunk in ids.into_iter().collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<(Uuid, Uuid)> = journey_instance::Entity::find()
-            .select_only()
-            .columns([journey_instance::Column::Id, journey_instance::Column::JourneyTemplateId])
-            .filter(journey_instance::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, template) in rows {
-            out.insert(id, lookups.journeys.get(&template).cloned().unwrap_or_default());
-        }
-    }
-    Ok(out)
+/// Surveys to their journey (for the journey's template and so its type).
+fn to_journey() -> sea_orm::RelationDef {
+    survey_instance::Entity::belongs_to(journey_instance::Entity)
+        .from(survey_instance::Column::JourneyInstanceId)
+        .to(journey_instance::Column::Id)
+        .into()
 }
 
 /// Rebuilds hospital `hospital`'s rollup rows of Riyadh days `[from, to)`.
@@ -320,13 +306,10 @@ async fn rebuild_range(
     type SentRow = (Option<Uuid>, Option<Uuid>, String, Option<DateTime<Utc>>, DateTime<Utc>);
     let sent: Vec<SentRow> = survey_instance::Entity::find()
         .select_only()
-        .columns([
-            survey_instance::Column::DepartmentId,
-            survey_instance::Column::JourneyInstanceId,
-            survey_instance::Column::Status,
-            survey_instance::Column::SentAt,
-            survey_instance::Column::CreatedAt,
-        ])
+        .columns([survey_instance::Column::DepartmentId])
+        .column(journey_instance::Column::JourneyTemplateId)
+        .columns([survey_instance::Column::Status, survey_instance::Column::SentAt, survey_instance::Column::CreatedAt])
+        .join(JoinType::LeftJoin, to_journey())
         .filter(survey_instance::Column::HospitalId.eq(hospital))
         .filter(
             sea_orm::Condition::any()
@@ -346,10 +329,9 @@ async fn rebuild_range(
         .into_tuple()
         .all(db)
         .await?;
-    let types = journey_type_of(db, lookups, sent.iter().filter_map(|s| s.1).collect()).await?;
-    for (department, journey, status, sent_at, created_at) in sent {
+    for (department, template, status, sent_at, created_at) in sent {
         let at = sent_at.unwrap_or(created_at);
-        let journey = journey.and_then(|j| types.get(&j).cloned()).unwrap_or_default();
+        let journey = template.and_then(|t| lookups.journeys.get(&t).cloned()).unwrap_or_default();
         let row = r.row(hospital, at, department, &journey);
         row.surveys_sent += 1;
         row.surveys_undeliverable += i32::from(status == "undeliverable");
@@ -359,10 +341,9 @@ async fn rebuild_range(
     type DoneRow = (Uuid, Option<Uuid>, Option<Uuid>, Option<Uuid>, Option<f64>, bool, DateTime<Utc>);
     let done: Vec<DoneRow> = survey_instance::Entity::find()
         .select_only()
+        .columns([survey_instance::Column::Id, survey_instance::Column::DepartmentId])
+        .column(journey_instance::Column::JourneyTemplateId)
         .columns([
-            survey_instance::Column::Id,
-            survey_instance::Column::DepartmentId,
-            survey_instance::Column::JourneyInstanceId,
             survey_instance::Column::TemplateVersionId,
             survey_instance::Column::TotalScore,
             survey_instance::Column::IsNegative,
@@ -372,33 +353,43 @@ async fn rebuild_range(
         .filter(survey_instance::Column::Status.eq("completed"))
         .filter(survey_instance::Column::CompletedAt.gte(start))
         .filter(survey_instance::Column::CompletedAt.lt(end))
+        .join(JoinType::LeftJoin, to_journey())
         .into_tuple()
         .all(db)
         .await?;
-    let types = journey_type_of(db, lookups, done.iter().filter_map(|s| s.2).collect()).await?;
     lookups.load_versions(db, done.iter().filter_map(|s| s.3).collect()).await?;
-    for chunk in done.chunks(500) {
-        let ids: Vec<Uuid> = chunk.iter().map(|s| s.0).collect();
-        let answers: Vec<(Uuid, String, Option<f64>)> = survey_response::Entity::find()
-            .select_only()
-            .columns([
-                survey_response::Column::SurveyInstanceId,
-                survey_response::Column::QuestionCode,
-                survey_response::Column::ValueNumber,
-            ])
-            .filter(survey_response::Column::SurveyInstanceId.is_in(ids))
-            .filter(survey_response::Column::ValueNumber.is_not_null())
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut by_survey: HashMap<Uuid, Vec<(String, f64)>> = HashMap::new();
-        for (survey, code, value) in answers {
-            if let Some(v) = value {
-                by_survey.entry(survey).or_default().push((code, v));
-            }
+    // The numeric answers of the same surveys, in one joined read (no lists of ids).
+    let answers: Vec<(Uuid, String, Option<f64>)> = survey_response::Entity::find()
+        .select_only()
+        .columns([
+            survey_response::Column::SurveyInstanceId,
+            survey_response::Column::QuestionCode,
+            survey_response::Column::ValueNumber,
+        ])
+        .join(
+            JoinType::InnerJoin,
+            survey_response::Entity::belongs_to(survey_instance::Entity)
+                .from(survey_response::Column::SurveyInstanceId)
+                .to(survey_instance::Column::Id)
+                .into(),
+        )
+        .filter(survey_instance::Column::HospitalId.eq(hospital))
+        .filter(survey_instance::Column::Status.eq("completed"))
+        .filter(survey_instance::Column::CompletedAt.gte(start))
+        .filter(survey_instance::Column::CompletedAt.lt(end))
+        .filter(survey_response::Column::ValueNumber.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_survey: HashMap<Uuid, Vec<(String, f64)>> = HashMap::new();
+    for (survey, code, value) in answers {
+        if let Some(v) = value {
+            by_survey.entry(survey).or_default().push((code, v));
         }
-        for (id, department, journey, version, score, negative, at) in chunk {
-            let journey = journey.and_then(|j| types.get(&j).cloned()).unwrap_or_default();
+    }
+    {
+        for (id, department, template, version, score, negative, at) in &done {
+            let journey = template.and_then(|t| lookups.journeys.get(&t).cloned()).unwrap_or_default();
             let meta = version.and_then(|v| lookups.versions.get(&v));
             let row = r.row(hospital, *at, *department, &journey);
             row.surveys_completed += 1;
