@@ -48,20 +48,7 @@ pub struct Place {
 /// The place asked for (`hospital_id`, `department_id`) within the reader's scope: a PX admin
 /// without a hospital gets the first one; department-scoped readers their own department.
 pub async fn place(db: &DatabaseConnection, actor: &Actor, query: Option<&str>) -> AppResult<Place> {
-    let pairs = filters::pairs(query);
-    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    let mut errors = FieldErrors::new();
-    let mut id = |k: &str| {
-        get(k).and_then(|v| match Uuid::parse_str(v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.add(k, "Must be a valid UUID.");
-                None
-            }
-        })
-    };
-    let (asked_hospital, asked_department) = (id("hospital_id"), id("department_id"));
-    errors.into_result()?;
+    let (asked_hospital, asked_department) = super::pages::place_ids(query)?;
     let hospital_id = match (asked_hospital, actor.scope()) {
         (Some(h), _) if !actor.sees_hospital(h) => return Err(not_found("hospital")),
         (Some(h), _) => h,

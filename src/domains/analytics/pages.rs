@@ -558,6 +558,25 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
     )
 }
 
+/// `hospital_id` and `department_id` of a report's query string; a malformed one is a 400
+/// naming it.
+pub fn place_ids(query: Option<&str>) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
+    let pairs = filters::pairs(query);
+    let mut errors = crate::error::FieldErrors::new();
+    let mut id = |k: &str| {
+        pairs.iter().rev().find(|(key, _)| key == k).and_then(|(_, v)| match Uuid::parse_str(v) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add(k, "Must be a valid UUID.");
+                None
+            }
+        })
+    };
+    let ids = (id("hospital_id"), id("department_id"));
+    errors.into_result()?;
+    Ok(ids)
+}
+
 /// The departments a reader may filter the reports by: a hospital's, or their own.
 pub async fn department_choices(
     state: &AppState,

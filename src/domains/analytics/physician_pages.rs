@@ -27,7 +27,7 @@ use crate::domains::complaints::filters::{self, Opt};
 use crate::domains::organizations::model::staff;
 use crate::domains::surveys::model::{survey_instance, survey_response};
 use crate::domains::surveys::results::mask_digits;
-use crate::error::{AppResult, FieldErrors, not_found};
+use crate::error::{AppResult, not_found};
 use crate::http::IdPath;
 use crate::http::openapi::ErrorBody;
 use crate::i18n::Lang;
@@ -45,20 +45,7 @@ async fn scope(
     actor: &Actor,
     query: Option<&str>,
 ) -> AppResult<(Option<Vec<Uuid>>, Option<Vec<Uuid>>)> {
-    let pairs = filters::pairs(query);
-    let get = |k: &str| pairs.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    let mut errors = FieldErrors::new();
-    let mut id = |k: &str| {
-        get(k).and_then(|v| match Uuid::parse_str(v) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.add(k, "Must be a valid UUID.");
-                None
-            }
-        })
-    };
-    let (h, d) = (id("hospital_id"), id("department_id"));
-    errors.into_result()?;
+    let (h, d) = super::pages::place_ids(query)?;
     let scope = super::command_center::scope_of(&state.db, actor, h, d).await?;
     Ok((scope.hospitals, scope.departments))
 }
