@@ -244,9 +244,14 @@ pub fn xlsx_book(sheets: &[(&str, &Table)]) -> anyhow::Result<Vec<u8>> {
 
 /// A download response: the file with its type and an attachment file name.
 pub fn download(bytes: Vec<u8>, format: Format, file_name: &str, truncated: bool) -> Response {
+    download_as(bytes, format.content_type(), file_name, truncated)
+}
+
+/// A download of any type (e.g. `application/pdf`).
+pub fn download_as(bytes: Vec<u8>, content_type: &'static str, file_name: &str, truncated: bool) -> Response {
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let safe: String =
         file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {

@@ -89,13 +89,15 @@ const SPECIALTIES: &[(&str, &str, &str)] = &[
 const NATIONALITIES: &[&str] =
     &["Saudi", "Saudi", "Saudi", "Saudi", "Egyptian", "Jordanian", "Indian", "Pakistani", "Filipino", "Yemeni"];
 
-fn person(rng: &mut StdRng) -> ((&'static str, &'static str), (&'static str, &'static str), &'static str) {
+/// A synthetic person: (first name, family name) in English and Arabic, and the gender.
+pub(crate) fn person(rng: &mut StdRng) -> ((&'static str, &'static str), (&'static str, &'static str), &'static str) {
     let female = rng.random_bool(0.5);
     let first = if female { FEMALE[rng.random_range(0..FEMALE.len())] } else { MALE[rng.random_range(0..MALE.len())] };
     (first, FAMILY[rng.random_range(0..FAMILY.len())], if female { "female" } else { "male" })
 }
 
-fn phone(rng: &mut StdRng) -> String {
+/// A synthetic Saudi mobile number.
+pub(crate) fn phone(rng: &mut StdRng) -> String {
     format!("+9665{}{:07}", rng.random_range(0..10), rng.random_range(0..10_000_000))
 }
 

@@ -34,6 +34,7 @@ use crate::domains::organizations::model::{department, hospital, organization, p
 use crate::domains::surveys::model::{survey_instance, survey_response};
 use crate::domains::surveys::rules::{self, Answer, Definition};
 use crate::domains::surveys::versions;
+use crate::seed::demo::{person, phone};
 use crate::seed::demo_surveys::{Mood, answer_survey, reminders};
 
 /// Physicians per hospital, by department code.
@@ -52,30 +53,6 @@ const MAX_PARAMS: usize = 30_000;
 /// Surveys buffered before a transaction is written.
 const FLUSH_SURVEYS: usize = 4_000;
 
-const FIRST: &[(&str, &str)] = &[
-    ("Mohammed", "محمد"),
-    ("Abdullah", "عبدالله"),
-    ("Fahad", "فهد"),
-    ("Khalid", "خالد"),
-    ("Saud", "سعود"),
-    ("Omar", "عمر"),
-    ("Noura", "نورة"),
-    ("Sara", "سارة"),
-    ("Reem", "ريم"),
-    ("Lama", "لمى"),
-    ("Maha", "مها"),
-    ("Haifa", "هيفاء"),
-];
-const FAMILY: &[(&str, &str)] = &[
-    ("Al-Qahtani", "القحطاني"),
-    ("Al-Otaibi", "العتيبي"),
-    ("Al-Ghamdi", "الغامدي"),
-    ("Al-Harbi", "الحربي"),
-    ("Al-Zahrani", "الزهراني"),
-    ("Al-Dosari", "الدوسري"),
-    ("Al-Shehri", "الشهري"),
-    ("Al-Mutairi", "المطيري"),
-];
 const COMPLAINT_TEXT: &[(&str, &str, &str)] = &[
     ("Long wait", "I waited more than three hours and nobody told me why.", "en"),
     ("انتظار طويل", "انتظرت أكثر من ثلاث ساعات دون أن يخبرني أحد بسبب التأخير.", "ar"),
@@ -451,14 +428,6 @@ async fn organization_row(db: &DatabaseConnection, at: DateTime<Utc>) -> anyhow:
     Ok(o.id)
 }
 
-fn phone(rng: &mut StdRng) -> String {
-    format!("+9665{}{:07}", rng.random_range(0..10), rng.random_range(0..10_000_000))
-}
-
-fn name(rng: &mut StdRng) -> ((&'static str, &'static str), (&'static str, &'static str)) {
-    (FIRST[rng.random_range(0..FIRST.len())], FAMILY[rng.random_range(0..FAMILY.len())])
-}
-
 /// How a hospital's patients rate it compared with the others (VOL-4 best, VOL-5 worst).
 fn hospital_effect(index: usize) -> f64 {
     [0.03, 0.0, -0.03, 0.08, -0.10][index % 5]
@@ -602,7 +571,7 @@ impl Generator<'_> {
                     _ => self.rng.random_range(-0.05..0.05),
                 };
                 physicians.push(Physician { id, department: dept, effect });
-                let (first, family) = name(&mut self.rng);
+                let (first, family, _) = person(&mut self.rng);
                 staff_rows.push(staff::ActiveModel {
                     id: Set(id),
                     hospital_id: Set(row.id),
@@ -633,8 +602,7 @@ impl Generator<'_> {
         let mut patient_ids = Vec::with_capacity(patients as usize);
         let mut rows = Vec::new();
         for i in 0..patients {
-            let (first, family) = name(&mut self.rng);
-            let female = FIRST.iter().position(|f| *f == first).is_some_and(|p| p >= 6);
+            let (first, family, gender) = person(&mut self.rng);
             let saudi = self.rng.random_bool(0.75);
             let id = Uuid::now_v7();
             patient_ids.push(id);
@@ -653,7 +621,7 @@ impl Generator<'_> {
                 last_name_ar: Set(family.1.into()),
                 phone: Set(phone(&mut self.rng)),
                 email: Set(String::new()),
-                gender: Set(if female { "female" } else { "male" }.into()),
+                gender: Set(gender.into()),
                 date_of_birth: Set(chrono::NaiveDate::from_ymd_opt(
                     self.rng.random_range(1945..2015),
                     self.rng.random_range(1..=12),
@@ -890,7 +858,7 @@ impl Generator<'_> {
                 let horizon = if running { self.now } else { last_touch };
                 let reminder_sent = |at: Option<DateTime<Utc>>| at.filter(|t| *t <= horizon);
                 let (title, description, language) = COMPLAINT_TEXT[self.rng.random_range(0..COMPLAINT_TEXT.len())];
-                let (first, family) = name(&mut self.rng);
+                let (first, family, _) = person(&mut self.rng);
                 let patient_id = h.patients[self.rng.random_range(0..h.patients.len())];
                 self.complaint_no += 1;
                 let id = Uuid::now_v7();

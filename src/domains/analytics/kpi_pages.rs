@@ -646,27 +646,41 @@ pub fn report_table(r: &KpiReport, lang: Lang) -> Table {
     }
 }
 
+/// The report an export asks for (checked like the page), and the reader's language.
+async fn export_report(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    query: Option<&str>,
+) -> AppResult<(KpiReport, Place, Lang)> {
+    actor.require(state, Permission::ViewAnalytics).await?;
+    let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
+    let def = definition(&state.db, code).await?;
+    let at = place(&state.db, actor, query).await?;
+    Ok((report(&state.read_db, def, at).await?, at, lang))
+}
+
+async fn audit_export(state: &AppState, actor: &Actor, r: &KpiReport, at: &Place, format: &str) -> AppResult<()> {
+    record(
+        &state.db,
+        actor,
+        Entry::new("kpi_report_exported", "kpi", &r.code)
+            .hospital(Some(at.hospital_id))
+            .details(serde_json::json!({"format": format, "place": place_query(at)})),
+    )
+    .await?;
+    Ok(())
+}
+
 async fn kpi_xlsx(
     State(state): State<AppState>,
     page: PageActor,
     Path(code): Path<String>,
     uri: OriginalUri,
 ) -> PageResult {
-    let actor = &page.actor;
-    actor.require(&state, Permission::ViewAnalytics).await?;
-    let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
-    let def = definition(&state.db, &code).await?;
-    let at = place(&state.db, actor, uri.query()).await?;
-    let r = report(&state.read_db, def, at).await?;
+    let (r, at, lang) = export_report(&state, &page.actor, &code, uri.query()).await?;
     let bytes = export::xlsx_book(&[(&r.code, &report_table(&r, lang))])?;
-    record(
-        &state.db,
-        actor,
-        Entry::new("kpi_report_exported", "kpi", &r.code)
-            .hospital(Some(at.hospital_id))
-            .details(serde_json::json!({"format": "xlsx", "place": place_query(&at)})),
-    )
-    .await?;
+    audit_export(&state, &page.actor, &r, &at, "xlsx").await?;
     Ok(export::download(bytes, export::Format::Xlsx, &format!("kpi-{}.xlsx", r.code), false))
 }
 
@@ -679,11 +693,7 @@ async fn kpi_pdf(
 ) -> PageResult {
     use crate::http::pdf;
     let actor = &page.actor;
-    actor.require(&state, Permission::ViewAnalytics).await?;
-    let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
-    let def = definition(&state.db, &code).await?;
-    let at = place(&state.db, actor, uri.query()).await?;
-    let r = report(&state.read_db, def, at).await?;
+    let (r, at, lang) = export_report(&state, actor, &code, uri.query()).await?;
     let label = super::pages::place_label(
         &state,
         actor,
@@ -727,14 +737,7 @@ async fn kpi_pdf(
         ],
     };
     let bytes = super::report::render_pdf(doc).await?;
-    record(
-        &state.db,
-        actor,
-        Entry::new("kpi_report_exported", "kpi", &r.code)
-            .hospital(Some(at.hospital_id))
-            .details(serde_json::json!({"format": "pdf", "place": place_query(&at)})),
-    )
-    .await?;
+    audit_export(&state, actor, &r, &at, "pdf").await?;
     Ok(super::pages::pdf_download(bytes, &format!("kpi-{}.pdf", r.code)))
 }
 

@@ -657,15 +657,7 @@ async fn command_center_pdf(State(state): State<AppState>, page: PageActor, uri:
 
 /// A PDF download response.
 pub fn pdf_download(bytes: Vec<u8>, file_name: &str) -> axum::response::Response {
-    use axum::http::{HeaderValue, header};
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    export::download_as(bytes, "application/pdf", file_name, false)
 }
 
 async fn audit_export(state: &AppState, actor: &Actor, f: &Filters, format: &str) -> AppResult<()> {

@@ -387,42 +387,40 @@ async fn rebuild_range(
             by_survey.entry(survey).or_default().push((code, v));
         }
     }
-    {
-        for (id, department, template, version, score, negative, at) in &done {
-            let journey = template.and_then(|t| lookups.journeys.get(&t).cloned()).unwrap_or_default();
-            let meta = version.and_then(|v| lookups.versions.get(&v));
-            let row = r.row(hospital, *at, *department, &journey);
-            row.surveys_completed += 1;
-            row.surveys_negative += i32::from(*negative);
-            let Some((method, questions)) = meta else { continue };
-            if let (Some(s), false) = (score, method == "nps") {
-                row.score_sum += s;
-                row.score_n += 1;
-                match s.round().clamp(1.0, 5.0) as i32 {
-                    1 => row.score_1 += 1,
-                    2 => row.score_2 += 1,
-                    3 => row.score_3 += 1,
-                    4 => row.score_4 += 1,
-                    _ => row.score_5 += 1,
-                }
+    for (id, department, template, version, score, negative, at) in &done {
+        let journey = template.and_then(|t| lookups.journeys.get(&t).cloned()).unwrap_or_default();
+        let meta = version.and_then(|v| lookups.versions.get(&v));
+        let row = r.row(hospital, *at, *department, &journey);
+        row.surveys_completed += 1;
+        row.surveys_negative += i32::from(*negative);
+        let Some((method, questions)) = meta else { continue };
+        if let (Some(s), false) = (score, method == "nps") {
+            row.score_sum += s;
+            row.score_n += 1;
+            match s.round().clamp(1.0, 5.0) as i32 {
+                1 => row.score_1 += 1,
+                2 => row.score_2 += 1,
+                3 => row.score_3 += 1,
+                4 => row.score_4 += 1,
+                _ => row.score_5 += 1,
             }
-            for (code, v) in by_survey.get(id).map(Vec::as_slice).unwrap_or_default() {
-                match questions.get(code).map(String::as_str) {
-                    Some("nps") => {
-                        if *v >= 9.0 {
-                            row.nps_promoters += 1;
-                        } else if *v >= 7.0 {
-                            row.nps_passives += 1;
-                        } else {
-                            row.nps_detractors += 1;
-                        }
+        }
+        for (code, v) in by_survey.get(id).map(Vec::as_slice).unwrap_or_default() {
+            match questions.get(code).map(String::as_str) {
+                Some("nps") => {
+                    if *v >= 9.0 {
+                        row.nps_promoters += 1;
+                    } else if *v >= 7.0 {
+                        row.nps_passives += 1;
+                    } else {
+                        row.nps_detractors += 1;
                     }
-                    Some("rating" | "likert") => {
-                        row.csat_answers += 1;
-                        row.csat_positive += i32::from(*v >= 4.0);
-                    }
-                    _ => {}
                 }
+                Some("rating" | "likert") => {
+                    row.csat_answers += 1;
+                    row.csat_positive += i32::from(*v >= 4.0);
+                }
+                _ => {}
             }
         }
     }
