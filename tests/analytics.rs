@@ -250,6 +250,38 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
     let overdue: Vec<&str> =
         after["overdue_complaints"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert!(overdue.contains(&reopened.to_string().as_str()), "{overdue:?}");
+
+    // Longer ranges read whole months from the monthly rollups, which the refresh keeps in step
+    // with the days: mid-December to April 10 holds February and March whole (2 + 7).
+    let long = "/api/analytics/command-center/?period=custom&from=2025-12-15&to=2026-04-10";
+    let (code, body) = json(app.get(long, &admin).await).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(card(&body, "complaints_total").0, json!(9.0));
+    assert_eq!(card(&body, "complaints_overdue").0, json!(2.0));
+    // Scores 5, 4, 2, 3, the kiosk's 4 and February's 4.
+    assert_eq!(card(&body, "average_score").0, json!(3.67));
+    assert_eq!(body["trend"]["bucket"], "week");
+    let by_department: Vec<(String, u64)> = body["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["department_id"].as_str().unwrap().to_owned(), d["complaints"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(by_department, vec![(emergency.to_string(), 5), (outpatient.to_string(), 4)]);
+    let (_, mine) = json(app.get(long, &dm).await).await;
+    assert_eq!(card(&mine, "complaints_total").0, json!(5.0));
+    // Seven months: a point per month, from the monthly rollups.
+    let months = "/api/analytics/command-center/?period=custom&from=2025-10-01&to=2026-04-30";
+    let (_, body) = json(app.get(months, &admin).await).await;
+    assert_eq!(body["trend"]["bucket"], "month");
+    assert_eq!(
+        body["trend"]["labels"],
+        json!(["2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"])
+    );
+    assert_eq!(body["trend"]["complaints_received"], json!([0, 0, 0, 0, 2, 7, 0]));
+    assert_eq!(body["trend"]["surveys_completed"], json!([0, 0, 0, 0, 1, 5, 0]));
+    let slices: u64 = body["categories"].as_array().unwrap().iter().map(|c| c["complaints"].as_u64().unwrap()).sum();
+    assert_eq!(slices, 9, "every complaint in one slice: {}", body["categories"]);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use px360::domains::surveys::model::{survey_instance, survey_response, survey_te
 use px360::domains::surveys::rules::{self, Answer};
 use px360::domains::surveys::versions;
 use px360::seed::volume::{Spec, Summary, seed_volume};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use uuid::Uuid;
 
 async fn empty_state() -> (AppState, common::DbGuard) {
@@ -221,6 +221,27 @@ async fn seed_volume_writes_what_it_was_asked_for_coherently_and_refuses_a_secon
     let daily = analytics_daily::Entity::find().all(db).await.unwrap();
     assert_eq!(daily.iter().map(|r| i64::from(r.complaints_received)).sum::<i64>(), 300);
     assert_eq!(daily.iter().map(|r| i64::from(r.actions_created)).sum::<i64>(), 150);
+    // …and the monthly rollups hold the daily ones summed per month.
+    let mut per_month: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+    for r in &daily {
+        let m = per_month.entry(r.day[..7].to_owned()).or_default();
+        for (i, v) in [r.complaints_received, r.actions_created, r.surveys_completed, r.score_n].into_iter().enumerate()
+        {
+            m[i] += i64::from(v);
+        }
+    }
+    let sql = "SELECT month, CAST(SUM(complaints_received) AS bigint) AS a, CAST(SUM(actions_created) AS bigint) AS b, \
+               CAST(SUM(surveys_completed) AS bigint) AS c, CAST(SUM(score_n) AS bigint) AS d \
+               FROM analytics_monthly GROUP BY month";
+    let mut monthly: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+    for row in db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap() {
+        let get = |c: &str| row.try_get::<i64>("", c).unwrap();
+        monthly.insert(row.try_get("", "month").unwrap(), [get("a"), get("b"), get("c"), get("d")]);
+    }
+    per_month.retain(|_, v| v.iter().any(|n| *n != 0));
+    monthly.retain(|_, v| v.iter().any(|n| *n != 0));
+    assert!(monthly.len() >= 24, "two years of months: {monthly:?}");
+    assert_eq!(monthly, per_month);
     assert!(physician_monthly_rating::Entity::find().count(db).await.unwrap() > 0);
     let moh3 = kpi_value::Entity::find()
         .filter(kpi_value::Column::KpiCode.eq("MOH-3"))

@@ -13,6 +13,7 @@ mod m0006_explanations_filters;
 mod m0007_surveys;
 mod m0008_physician_ratings;
 mod m0009_analytics;
+mod m0010_monthly_rollups;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_surveys::Migration),
             Box::new(m0008_physician_ratings::Migration),
             Box::new(m0009_analytics::Migration),
+            Box::new(m0010_monthly_rollups::Migration),
         ]
     }
 }

@@ -1,23 +1,21 @@
 //! The command center's figures (spec §15): KPI cards with the change against the previous equal
 //! period, trends, complaints by category, the score distribution, departments side by side, the
 //! overdue complaints and the physician leaderboard — for the filters chosen and within the
-//! reader's scope. Every sum comes from the daily rollups (`rollup`); only the two short tables
-//! read raw rows, through indexes.
+//! reader's scope. Every sum comes from the rollups (`rollup`): whole months from the monthly ones,
+//! the days around them from the daily ones; only the two short tables read raw rows, through
+//! indexes.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{analytics_daily, analytics_daily_category};
 use super::physicians::{self, WindowRating};
-use super::rollup::day_of;
+use super::rollup::{day_of, month_key};
 use super::rules::{self, percent};
 use crate::auth::{Actor, HospitalScope, Role};
 use crate::domains::complaints::model::{complaint, complaint_category};
@@ -306,13 +304,43 @@ impl Totals {
 pub enum Group {
     None,
     Day,
+    /// The key: `YYYY-MM`.
+    Month,
     Department,
     /// Hospital and department: the key is `hospital_id/department_id`.
     Place,
 }
 
-/// Sums of the rollup rows of `scope` over days `from..=to`, grouped by `group` (the key: a day
-/// or a department id, "" for none), survey columns only from the journey type's rows.
+/// A range of days as the rollups hold it: the whole months inside it (read from the monthly
+/// rollups) and the days before and after them (from the daily ones). A day-by-day grouping
+/// reads days only.
+#[derive(Debug, PartialEq)]
+struct Pieces {
+    /// First and last `YYYY-MM`, inclusive.
+    months: Option<(String, String)>,
+    /// First and last day, inclusive.
+    days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+fn pieces(from: NaiveDate, to: NaiveDate, group: Group) -> Pieces {
+    let next_month = |d: NaiveDate| first_of_month(d) + chrono::Months::new(1);
+    let first = if from.day() == 1 { from } else { next_month(from) };
+    let last = if next_month(to) - Duration::days(1) == to { to } else { first_of_month(to) - Duration::days(1) };
+    if group == Group::Day || first > last {
+        return Pieces { months: None, days: vec![(from, to)] };
+    }
+    let mut days = Vec::new();
+    if from < first {
+        days.push((from, first - Duration::days(1)));
+    }
+    if last < to {
+        days.push((last + Duration::days(1), to));
+    }
+    Pieces { months: Some((month_key(first), month_key(last))), days }
+}
+
+/// Sums of the rollup rows of `scope` over days `from..=to`, grouped by `group` (the key: a day,
+/// a month or a department id, "" for none), survey columns only from the journey type's rows.
 pub async fn sums(
     db: &DatabaseConnection,
     scope: &Scope,
@@ -321,36 +349,78 @@ pub async fn sums(
     to: NaiveDate,
     group: Group,
 ) -> AppResult<BTreeMap<String, Totals>> {
-    use analytics_daily::Column as C;
-    let mut q = analytics_daily::Entity::find()
-        .select_only()
-        .column(C::JourneyType)
-        .group_by(C::JourneyType)
-        .filter(C::Day.gte(from.to_string()))
-        .filter(C::Day.lte(to.to_string()));
-    match group {
-        Group::None => {}
-        Group::Day => q = q.column(C::Day).group_by(C::Day),
-        Group::Department => q = q.column(C::DepartmentId).group_by(C::DepartmentId),
-        Group::Place => {
-            q = q.column(C::HospitalId).column(C::DepartmentId).group_by(C::HospitalId).group_by(C::DepartmentId)
+    let p = pieces(from, to, group);
+    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
+    if let Some((first, last)) = &p.months {
+        sum_table(db, Table::Monthly, scope, journey, first, last, group, &mut out).await?;
+    }
+    for (first, last) in p.days {
+        sum_table(db, Table::Daily, scope, journey, &first.to_string(), &last.to_string(), group, &mut out).await?;
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Table {
+    Daily,
+    Monthly,
+}
+
+impl Table {
+    /// The table, and its period column.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Table::Daily => ("analytics_daily", "day"),
+            Table::Monthly => ("analytics_monthly", "month"),
         }
     }
+}
+
+/// Adds to `out` the sums of `table`'s rows of periods `first..=last` (days or months).
+#[allow(clippy::too_many_arguments)]
+async fn sum_table(
+    db: &DatabaseConnection,
+    table: Table,
+    scope: &Scope,
+    journey: Option<&str>,
+    first: &str,
+    last: &str,
+    group: Group,
+    out: &mut BTreeMap<String, Totals>,
+) -> AppResult<()> {
+    let (name, period) = table.names();
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let mut q = Query::select();
+    q.from(Alias::new(name))
+        .column(Alias::new("journey_type"))
+        .group_by_col(Alias::new("journey_type"))
+        .and_where(col(period).gte(first))
+        .and_where(col(period).lte(last));
+    let grouped: &[&str] = match group {
+        Group::None => &[],
+        Group::Day | Group::Month => &[period],
+        Group::Department => &["department_id"],
+        Group::Place => &["hospital_id", "department_id"],
+    };
+    for c in grouped {
+        q.column(Alias::new(*c)).group_by_col(Alias::new(*c));
+    }
     for name in CARE_COLUMNS.iter().chain(SURVEY_COLUMNS) {
-        q = q.column_as(Expr::col(Alias::new(*name)).sum().cast_as(Alias::new("double precision")), *name);
+        q.expr_as(col(name).sum().cast_as(Alias::new("double precision")), Alias::new(*name));
     }
     if let Some(h) = &scope.hospitals {
-        q = q.filter(C::HospitalId.is_in(h.clone()));
+        q.and_where(col("hospital_id").is_in(h.iter().copied()));
     }
     if let Some(d) = &scope.departments {
-        q = q.filter(C::DepartmentId.is_in(d.clone()));
+        q.and_where(col("department_id").is_in(d.iter().copied()));
     }
-    let mut out: BTreeMap<String, Totals> = BTreeMap::new();
-    for row in db.query_all_raw(q.build(db.get_database_backend())).await? {
+    for row in db.query_all_raw(db.get_database_backend().build(&q)).await? {
         let journey_type: String = row.try_get("", "journey_type")?;
         let key = match group {
             Group::None => String::new(),
             Group::Day => row.try_get("", "day")?,
+            // A day's month is its first seven characters.
+            Group::Month => row.try_get::<String>("", period)?.chars().take(7).collect(),
             Group::Department => row.try_get::<Uuid>("", "department_id")?.to_string(),
             Group::Place => {
                 format!("{}/{}", row.try_get::<Uuid>("", "hospital_id")?, row.try_get::<Uuid>("", "department_id")?)
@@ -360,7 +430,7 @@ pub async fn sums(
         let surveys = journey.is_none_or(|j| j == journey_type);
         out.entry(key).or_default().add(&t, true, surveys);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One KPI card.
@@ -628,18 +698,25 @@ fn bucket_of(day: NaiveDate, days: i64) -> (String, NaiveDate) {
     }
 }
 
-fn trend(f: &Filters, by_day: &BTreeMap<String, Totals>) -> Trend {
+/// The trend of the range from its sums per day (`Group::Day`), or per month (`Group::Month`)
+/// when the buckets are months.
+fn trend(f: &Filters, sums: &BTreeMap<String, Totals>) -> Trend {
     let days = (f.to - f.from).num_days() + 1;
     let mut buckets: BTreeMap<NaiveDate, Totals> = BTreeMap::new();
     let mut kind = String::from("day");
     let mut day = f.from;
     while day <= f.to {
         let (k, start) = bucket_of(day, days);
-        kind = k;
         let entry = buckets.entry(start).or_default();
-        if let Some(t) = by_day.get(&day.to_string()) {
+        let key = if k == "month" {
+            (day == f.from || day.day() == 1).then(|| month_key(day))
+        } else {
+            Some(day.to_string())
+        };
+        if let Some(t) = key.and_then(|k| sums.get(&k)) {
             entry.add(t, true, true);
         }
+        kind = k;
         day += Duration::days(1);
     }
     let mut out = Trend { bucket: kind.clone(), ..Default::default() };
@@ -655,24 +732,34 @@ fn trend(f: &Filters, by_day: &BTreeMap<String, Totals>) -> Trend {
 }
 
 async fn categories(db: &DatabaseConnection, scope: &Scope, f: &Filters) -> AppResult<Vec<CategorySlice>> {
-    use analytics_daily_category::Column as C;
-    let mut q = analytics_daily_category::Entity::find()
-        .select_only()
-        .column(C::CategoryId)
-        .column_as(Expr::col(C::Complaints).sum().cast_as(Alias::new("double precision")), "n")
-        .filter(C::Day.gte(f.from.to_string()))
-        .filter(C::Day.lte(f.to.to_string()))
-        .group_by(C::CategoryId);
-    if let Some(h) = &scope.hospitals {
-        q = q.filter(C::HospitalId.is_in(h.clone()));
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let p = pieces(f.from, f.to, Group::None);
+    let mut ranges: Vec<(&str, &str, String, String)> =
+        p.days.iter().map(|(a, b)| ("analytics_daily_categories", "day", a.to_string(), b.to_string())).collect();
+    if let Some((a, b)) = p.months {
+        ranges.push(("analytics_monthly_categories", "month", a, b));
     }
-    if let Some(d) = &scope.departments {
-        q = q.filter(C::DepartmentId.is_in(d.clone()));
+    let mut counts: HashMap<Uuid, u64> = HashMap::new();
+    for (table, period, first, last) in ranges {
+        let mut q = Query::select();
+        q.from(Alias::new(table))
+            .column(Alias::new("category_id"))
+            .expr_as(col("complaints").sum().cast_as(Alias::new("double precision")), Alias::new("n"))
+            .and_where(col(period).gte(first))
+            .and_where(col(period).lte(last))
+            .group_by_col(Alias::new("category_id"));
+        if let Some(h) = &scope.hospitals {
+            q.and_where(col("hospital_id").is_in(h.iter().copied()));
+        }
+        if let Some(d) = &scope.departments {
+            q.and_where(col("department_id").is_in(d.iter().copied()));
+        }
+        for row in db.query_all_raw(db.get_database_backend().build(&q)).await? {
+            let id: Uuid = row.try_get("", "category_id")?;
+            *counts.entry(id).or_default() += n(row.try_get::<Option<f64>>("", "n")?.unwrap_or(0.0));
+        }
     }
-    let mut rows: Vec<(Uuid, u64)> = Vec::new();
-    for row in db.query_all_raw(q.build(db.get_database_backend())).await? {
-        rows.push((row.try_get("", "category_id")?, n(row.try_get::<Option<f64>>("", "n")?.unwrap_or(0.0))));
-    }
+    let mut rows: Vec<(Uuid, u64)> = counts.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).filter(|id| !id.is_nil()).collect();
     let names: HashMap<Uuid, (String, String)> = complaint_category::Entity::find()
@@ -827,9 +914,12 @@ pub async fn compute(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> App
     let scope = scope(db, actor, f).await?;
     let journey = f.journey_type.as_deref();
     let (pf, pt) = f.previous();
-    let by_day = sums(db, &scope, journey, f.from, f.to, Group::Day).await?;
-    // The period's totals are the days' sums (one scan of the rollups fewer).
-    let totals = by_day.values().fold(Totals::default(), |mut all, t| {
+    // Sums per trend point: per day, or per month when the trend is monthly (whole months
+    // then come from the monthly rollups).
+    let monthly = bucket_of(f.from, (f.to - f.from).num_days() + 1).0 == "month";
+    let by_point = sums(db, &scope, journey, f.from, f.to, if monthly { Group::Month } else { Group::Day }).await?;
+    // The period's totals are the points' sums (one scan of the rollups fewer).
+    let totals = by_point.values().fold(Totals::default(), |mut all, t| {
         all.add_all(t);
         all
     });
@@ -848,7 +938,7 @@ pub async fn compute(db: &DatabaseConnection, actor: &Actor, f: &Filters) -> App
         previous_from: pf,
         previous_to: pt,
         cards: cards(&totals, &previous_totals, &links),
-        trend: trend(f, &by_day),
+        trend: trend(f, &by_point),
         categories: categories(db, &scope, f).await?,
         score_distribution: vec![
             n(totals.score_1),
@@ -943,6 +1033,58 @@ mod tests {
         // 2026-05-14 is a Thursday; its week starts on Sunday the 10th.
         assert_eq!(bucket_of(d("2026-05-14"), 90), ("week".into(), d("2026-05-10")));
         assert_eq!(bucket_of(d("2026-05-14"), 365), ("month".into(), d("2026-05-01")));
+    }
+
+    #[test]
+    fn ranges_read_whole_months_from_the_monthly_rollups() {
+        let months = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        for (from, to, group, expect_months, expect_days) in [
+            // Inside one month: days only.
+            ("2026-03-01", "2026-03-28", Group::None, None, vec![("2026-03-01", "2026-03-28")]),
+            ("2026-03-02", "2026-03-31", Group::None, None, vec![("2026-03-02", "2026-03-31")]),
+            // A whole month, February of a common year.
+            ("2026-02-01", "2026-02-28", Group::Department, months("2026-02", "2026-02"), vec![]),
+            // …and of a leap year: the 28th is not its end.
+            ("2028-02-01", "2028-02-28", Group::None, None, vec![("2028-02-01", "2028-02-28")]),
+            ("2028-02-01", "2028-02-29", Group::None, months("2028-02", "2028-02"), vec![]),
+            // Days before and after the whole months, across a year's end.
+            (
+                "2025-12-15",
+                "2026-04-10",
+                Group::Month,
+                months("2026-01", "2026-03"),
+                vec![("2025-12-15", "2025-12-31"), ("2026-04-01", "2026-04-10")],
+            ),
+            // Two years and a day.
+            (
+                "2024-12-04",
+                "2026-12-04",
+                Group::Place,
+                months("2025-01", "2026-11"),
+                vec![("2024-12-04", "2024-12-31"), ("2026-12-01", "2026-12-04")],
+            ),
+            // Grouped by day: days only, whatever the range.
+            ("2026-01-01", "2026-03-31", Group::Day, None, vec![("2026-01-01", "2026-03-31")]),
+        ] {
+            let p = pieces(d(from), d(to), group);
+            assert_eq!(p.months, expect_months, "{from}..{to}");
+            let days: Vec<(NaiveDate, NaiveDate)> = expect_days.iter().map(|(a, b)| (d(a), d(b))).collect();
+            assert_eq!(p.days, days, "{from}..{to}");
+        }
+    }
+
+    #[test]
+    fn a_monthly_trend_takes_each_month_once() {
+        let f = Filters::parse(&pairs("period=custom&from=2025-12-15&to=2026-07-10"), d("2026-08-01")).unwrap();
+        let one = |n: f64| Totals { complaints_received: n, ..Default::default() };
+        let sums: BTreeMap<String, Totals> = [("2025-12", one(1.0)), ("2026-01", one(2.0)), ("2026-07", one(7.0))]
+            .into_iter()
+            .map(|(k, t)| (k.to_owned(), t))
+            .collect();
+        let t = trend(&f, &sums);
+        assert_eq!(t.bucket, "month");
+        assert_eq!(t.labels, ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07"]);
+        assert_eq!(t.complaints_received, [1, 2, 0, 0, 0, 0, 0, 7]);
     }
 
     #[test]

@@ -7,16 +7,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, LockType, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, Set, TransactionTrait,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::model::{analytics_daily, analytics_daily_category, analytics_refresh};
 use crate::domains::complaints::model::{complaint, complaint_category, px_action};
 use crate::domains::journeys::model::{journey_instance, journey_template};
+use crate::domains::organizations::model::hospital;
 use crate::domains::surveys::model::{survey_instance, survey_response, survey_template_version};
 use crate::domains::surveys::versions;
 
@@ -425,9 +427,11 @@ async fn rebuild_range(
         }
     }
 
-    // Replace the range's rows.
+    // Replace the range's rows. The hospital's row lock (PostgreSQL; SQLite has one writer)
+    // keeps two rebuilds of the same hospital from summing each other's months half-written.
     let (first, last) = (day_key(from), day_key(to));
     let txn = db.begin().await?;
+    hospital::Entity::find_by_id(hospital).lock(LockType::NoKeyUpdate).one(&txn).await?;
     analytics_daily::Entity::delete_many()
         .filter(analytics_daily::Column::HospitalId.eq(hospital))
         .filter(analytics_daily::Column::Day.gte(&first))
@@ -449,10 +453,7 @@ async fn rebuild_range(
         analytics_daily::Column::DepartmentId,
         analytics_daily::Column::JourneyType,
     ];
-    let key_names = ["hospital_id", "day", "department_id", "journey_type"];
-    let values: Vec<analytics_daily::Column> = <analytics_daily::Column as sea_orm::Iterable>::iter()
-        .filter(|c| !key_names.contains(&sea_orm::IdenStatic::as_str(c)))
-        .collect();
+    let values: Vec<analytics_daily::Column> = value_columns().collect();
     for batch in rows.chunks(200) {
         analytics_daily::Entity::insert_many(batch.to_vec())
             .on_conflict(OnConflict::columns(daily_key).update_columns(values.clone()).to_owned())
@@ -485,7 +486,73 @@ async fn rebuild_range(
             .exec_without_returning(&txn)
             .await?;
     }
+    rebuild_months(&txn, hospital, from, to).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// The summed columns of `analytics_daily` (all but its key).
+fn value_columns() -> impl Iterator<Item = analytics_daily::Column> {
+    const KEY: [&str; 4] = ["hospital_id", "day", "department_id", "journey_type"];
+    <analytics_daily::Column as sea_orm::Iterable>::iter().filter(|c| !KEY.contains(&sea_orm::IdenStatic::as_str(c)))
+}
+
+/// The Riyadh month (`YYYY-MM`) of a day, as the monthly rollups key it.
+pub fn month_key(day: NaiveDate) -> String {
+    day.format("%Y-%m").to_string()
+}
+
+/// Sums `hospital`'s daily rows again into the monthly rollups, for every month the days
+/// `[from, to)` touch (in the transaction that rewrote those days, so both always agree).
+async fn rebuild_months(
+    txn: &DatabaseTransaction,
+    hospital: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    let backend = txn.get_database_backend();
+    let col = |name: &str| Expr::col(Alias::new(name));
+    let mut month = from.with_day(1).unwrap_or(from);
+    while month < to {
+        let next = month + Months::new(1);
+        let (key, first, last) = (month_key(month), day_key(month), day_key(next));
+        let values: Vec<&'static str> = value_columns().map(|c| sea_orm::IdenStatic::as_str(&c)).collect();
+        for (table, daily, kind, values) in [
+            ("analytics_monthly", "analytics_daily", "journey_type", values),
+            ("analytics_monthly_categories", "analytics_daily_categories", "category_id", vec!["complaints"]),
+        ] {
+            let delete = Query::delete()
+                .from_table(Alias::new(table))
+                .and_where(col("hospital_id").eq(hospital))
+                .and_where(col("month").eq(key.as_str()))
+                .to_owned();
+            txn.execute_raw(backend.build(&delete)).await?;
+            let mut select = Query::select();
+            select
+                .from(Alias::new(daily))
+                .column(Alias::new("hospital_id"))
+                .column(Alias::new("department_id"))
+                .expr(Expr::val(key.as_str()))
+                .column(Alias::new(kind))
+                .and_where(col("hospital_id").eq(hospital))
+                .and_where(col("day").gte(first.as_str()))
+                .and_where(col("day").lt(last.as_str()))
+                .group_by_columns([Alias::new("hospital_id"), Alias::new("department_id"), Alias::new(kind)]);
+            for v in &values {
+                select.expr(col(v).sum());
+            }
+            let mut columns = vec!["hospital_id", "department_id", "month", kind];
+            columns.extend(values.iter().copied());
+            let insert = Query::insert()
+                .into_table(Alias::new(table))
+                .columns(columns.into_iter().map(Alias::new))
+                .select_from(select)?
+                .to_owned();
+            txn.execute_raw(backend.build(&insert)).await?;
+        }
+        month = next;
+    }
     Ok(())
 }
 
@@ -634,12 +701,8 @@ pub async fn rebuild_recent(db: &DatabaseConnection, now: DateTime<Utc>, days: i
     let mut lookups = Lookups::load(db).await?;
     let today = day_of(now);
     let from = today - Duration::days(days);
-    let hospitals: Vec<Uuid> = crate::domains::organizations::model::hospital::Entity::find()
-        .select_only()
-        .column(crate::domains::organizations::model::hospital::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let hospitals: Vec<Uuid> =
+        hospital::Entity::find().select_only().column(hospital::Column::Id).into_tuple().all(db).await?;
     let mut rebuilt = 0;
     for hospital in hospitals {
         let mut day = from;

@@ -803,8 +803,8 @@ mod tests {
         evidence.clone().into_active_model().insert(&db).await.unwrap();
         assert_eq!(px_action_attachment::Entity::find_by_id(evidence.id).one(&db).await.unwrap(), Some(evidence));
 
-        // The migrations go down (m0008, m0007, m0006, then m0005 dropping every table) and up again.
-        Migrator::down(&db, Some(5)).await.unwrap();
+        // The migrations go down (m0010 … m0006, then m0005 dropping every table) and up again.
+        Migrator::down(&db, Some(6)).await.unwrap();
         assert!(complaint::Entity::find().all(&db).await.is_err(), "the tables are gone");
         Migrator::up(&db, None).await.unwrap();
         assert_eq!(complaint::Entity::find().all(&db).await.unwrap(), vec![]);
