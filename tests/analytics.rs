@@ -499,6 +499,10 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
     assert!(html.contains("reverse&#34;:true") || html.contains("reverse&quot;:true"), "right-to-left axes in Arabic");
     // The complaints card shows 1 and links to the list.
     assert!(html.contains("data-card=\"complaints_total\""));
+    // The departments' table under "show the numbers" links each department to its complaints,
+    // as a click on its bar does (for keyboards and screen readers).
+    let row_link = format!("department_id={emergency}\">");
+    assert!(html.contains(&row_link), "{html}");
     // A bad filter is shown on the page with a 400.
     let bad = client.get(app.url("/analytics/command-center/?period=fortnight")).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);

@@ -119,15 +119,30 @@ pub fn card_views(cc: &CommandCenter, lang: Lang) -> Vec<CardView> {
         .collect()
 }
 
-/// One chart on the page: a Chart.js config, optional click-through links per label, and the
-/// same numbers as a table.
+/// One chart on the page: a Chart.js config, optional click-through links per label (the same
+/// links on the table's label cells), and the same numbers as a table.
 pub struct ChartView {
     pub id: String,
     pub title: String,
     pub config: ChartSpec,
-    pub links: String,
+    /// Per label (and table row): the list behind it, "" for none.
+    pub links: Vec<String>,
+    /// The table's column holding the label.
+    pub label_column: usize,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+}
+
+impl ChartView {
+    /// The links as JSON, for the canvas ("" without any).
+    pub fn links_json(&self) -> String {
+        if self.links.iter().all(String::is_empty) { String::new() } else { json!(self.links).to_string() }
+    }
+
+    /// The link of a table cell, if it has one.
+    pub fn cell_link(&self, row: usize, column: usize) -> Option<&str> {
+        (column == self.label_column).then(|| self.links.get(row)).flatten().map(String::as_str).filter(|l| !l.is_empty())
+    }
 }
 
 const COLOURS: [&str; 8] = ["#0d6efd", "#dc3545", "#198754", "#ffc107", "#6f42c1", "#20c997", "#fd7e14", "#6c757d"];
@@ -272,7 +287,8 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             false,
             None,
         ),
-        links: String::new(),
+        links: Vec::new(),
+        label_column: 0,
         headers: vec![t(&format!("cc-bucket-{}", tr.bucket)), t("cc-series-received"), t("cc-series-resolved")],
         rows: tr
             .labels
@@ -300,7 +316,8 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             false,
             None,
         ),
-        links: json!(links).to_string(),
+        links,
+        label_column: 0,
         headers: vec![t("cc-col-category"), t("cc-series-complaints")],
         rows: cc.categories.iter().zip(&labels).map(|(c, l)| vec![l.clone(), c.complaints.to_string()]).collect(),
     });
@@ -317,7 +334,8 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             false,
             Some((1.0, 5.0)),
         ),
-        links: String::new(),
+        links: Vec::new(),
+        label_column: 0,
         headers: vec![
             t(&format!("cc-bucket-{}", tr.bucket)),
             t("cc-series-average"),
@@ -352,7 +370,8 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             false,
             None,
         ),
-        links: String::new(),
+        links: Vec::new(),
+        label_column: 0,
         headers: vec![t("cc-col-score"), t("cc-series-surveys")],
         rows: stars.iter().zip(&cc.score_distribution).map(|(s, n)| vec![s.clone(), n.to_string()]).collect(),
     });
@@ -373,13 +392,12 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             true,
             None,
         ),
-        links: json!(
-            cc.departments
-                .iter()
-                .map(|d| d.department_id.map(|id| format!("{base}{place}&department_id={id}")).unwrap_or_default())
-                .collect::<Vec<_>>()
-        )
-        .to_string(),
+        links: cc
+            .departments
+            .iter()
+            .map(|d| d.department_id.map(|id| format!("{base}{place}&department_id={id}")).unwrap_or_default())
+            .collect(),
+        label_column: 0,
         headers: vec![
             t("cc-col-department"),
             t("cc-series-complaints"),
@@ -420,8 +438,8 @@ pub fn chart_views(cc: &CommandCenter, lang: Lang) -> Vec<ChartView> {
             true,
             Some((1.0, 5.0)),
         ),
-        links: json!(cc.leaderboard.iter().map(|p| format!("/physicians/{}/", p.physician_id)).collect::<Vec<_>>())
-            .to_string(),
+        links: cc.leaderboard.iter().map(|p| format!("/physicians/{}/", p.physician_id)).collect(),
+        label_column: 1,
         headers: vec![t("cc-col-rank"), t("cc-col-physician"), t("cc-series-average"), t("cc-col-ci"), t("cc-col-n")],
         rows: cc
             .leaderboard
