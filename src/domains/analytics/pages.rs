@@ -141,7 +141,11 @@ impl ChartView {
 
     /// The link of a table cell, if it has one.
     pub fn cell_link(&self, row: usize, column: usize) -> Option<&str> {
-        (column == self.label_column).then(|| self.links.get(row)).flatten().map(String::as_str).filter(|l| !l.is_empty())
+        (column == self.label_column)
+            .then(|| self.links.get(row))
+            .flatten()
+            .map(String::as_str)
+            .filter(|l| !l.is_empty())
     }
 }
 

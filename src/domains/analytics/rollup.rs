@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, LockType, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -427,11 +427,15 @@ async fn rebuild_range(
         }
     }
 
-    // Replace the range's rows. The hospital's row lock (PostgreSQL; SQLite has one writer)
-    // keeps two rebuilds of the same hospital from summing each other's months half-written.
+    // Replace the range's rows. On PostgreSQL the hospital's row lock keeps two rebuilds of
+    // the same hospital from summing each other's months half-written. SQLite has one writer
+    // already, and a read first would make its transaction fail ("database is locked") rather
+    // than wait when another writer commits before this one's first write.
     let (first, last) = (day_key(from), day_key(to));
     let txn = db.begin().await?;
-    hospital::Entity::find_by_id(hospital).lock(LockType::NoKeyUpdate).one(&txn).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        hospital::Entity::find_by_id(hospital).lock(LockType::NoKeyUpdate).one(&txn).await?;
+    }
     analytics_daily::Entity::delete_many()
         .filter(analytics_daily::Column::HospitalId.eq(hospital))
         .filter(analytics_daily::Column::Day.gte(&first))
@@ -707,7 +711,8 @@ pub async fn rebuild_recent(db: &DatabaseConnection, now: DateTime<Utc>, days: i
     for hospital in hospitals {
         let mut day = from;
         while day <= today {
-            let to = (day + Duration::days(31)).min(today + Duration::days(1));
+            // Chunks end on a month's first day, so each month's rollup is summed once.
+            let to = (day.with_day(1).unwrap_or(day) + Months::new(1)).min(today + Duration::days(1));
             rebuild_range(db, &mut lookups, hospital, day, to).await?;
             rebuilt += (to - day).num_days() as usize;
             day = to;
