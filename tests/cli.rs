@@ -172,3 +172,42 @@ fn a_bad_configuration_value_is_refused_naming_the_variable() {
     assert!(!out.status.success());
     assert!(text(&out).contains("PX360_BIND"), "{}", text(&out));
 }
+
+#[test]
+fn seeding_volume_and_rebuilding_the_analytics_show_their_progress() {
+    let s = Scratch::new();
+    assert!(s.run(&["migrate"]).status.success());
+    let seeded = s.run(&[
+        "admin",
+        "seed-volume",
+        "--hospitals",
+        "1",
+        "--responses",
+        "300",
+        "--complaints",
+        "40",
+        "--actions",
+        "20",
+        "--years",
+        "1",
+    ]);
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let summary: serde_json::Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    assert_eq!(summary["tables"]["complaints"], 40, "{summary}");
+
+    let rebuilt = s.run(&["admin", "rebuild-analytics"]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let result: serde_json::Value = serde_json::from_slice(&rebuilt.stdout).unwrap();
+    assert_eq!(result["rebuilt"], true, "{result}");
+    // Each step reports as it goes, up to its end; stdout stays the JSON result alone.
+    let progress = String::from_utf8_lossy(&rebuilt.stderr);
+    let lines: Vec<&str> = progress.lines().filter(|l| l.starts_with("rebuild-analytics: ")).collect();
+    let days: Vec<&&str> = lines.iter().filter(|l| l.contains("daily rollups")).collect();
+    let months: Vec<&&str> = lines.iter().filter(|l| l.contains("physician ratings and KPIs")).collect();
+    assert!(days.len() >= 2 && days.last().unwrap().contains("(100 %)"), "{progress}");
+    assert!(months.len() >= 2 && months.last().unwrap().contains("(100 %)"), "{progress}");
+    assert!(
+        months.last().unwrap().contains(" 13 of 13 ") || months.last().unwrap().contains(" 14 of 14 "),
+        "{progress}"
+    );
+}

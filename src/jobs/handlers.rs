@@ -99,6 +99,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), JobError> {
                 &state.db,
                 now,
                 crate::domains::analytics::rollup::NIGHTLY_DAYS,
+                &mut |_, _| {},
             )
             .await?;
             let done = crate::domains::analytics::kpis::compute_recent(&state.db, now).await?;

@@ -23,6 +23,23 @@ async fn hospital_by_code(state: &AppState, code: &str) -> anyhow::Result<hospit
         .ok_or_else(|| anyhow::anyhow!("no hospital with code {code:?}"))
 }
 
+/// Prints the progress of `analytics::rebuild_all` on stderr, a line per step every 10 %.
+pub fn rebuild_progress(command: &'static str) -> impl FnMut(&'static str, usize, usize) + Send {
+    let started = std::time::Instant::now();
+    let mut shown: Option<(&'static str, usize)> = None;
+    move |step, done, total| {
+        let pct = done * 100 / total.max(1);
+        if shown.is_some_and(|(s, p)| s == step && pct < p + 10 && done < total) {
+            return;
+        }
+        shown = Some((step, pct));
+        let what =
+            if step == "rollups" { "daily rollups, hospital-days" } else { "physician ratings and KPIs, months" };
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("{command}: {what} {done} of {total} ({pct} %) after {secs:.0} s");
+    }
+}
+
 fn explain(err: AppError) -> anyhow::Error {
     match err {
         AppError::Validation(errors) => {
@@ -104,7 +121,8 @@ pub async fn run(state: &AppState, command: Admin) -> anyhow::Result<ExitCode> {
         }
         Admin::RebuildAnalytics => {
             let started = std::time::Instant::now();
-            crate::domains::analytics::rebuild_all(state, chrono::Utc::now()).await?;
+            let mut progress = rebuild_progress("rebuild-analytics");
+            crate::domains::analytics::rebuild_all(state, chrono::Utc::now(), &mut progress).await?;
             println!(
                 "{}",
                 serde_json::json!({"rebuilt": true, "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0})

@@ -284,7 +284,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<bool> {
     // surveys (issue 6): six months of journey surveys with answers, scores and PX actions.
     crate::seed::demo_surveys::seed(state).await?;
     // analytics (issue 7): rollups, physician ratings and KPIs of the seeded months.
-    crate::domains::analytics::rebuild_all(state, now()).await?;
+    crate::domains::analytics::rebuild_all(state, now(), &mut |_, _, _| {}).await?;
     Ok(true)
 }
 

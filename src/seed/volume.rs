@@ -381,7 +381,8 @@ pub async fn seed_volume(state: &AppState, spec: &Spec, now: DateTime<Utc>) -> a
     // Every rollup, physician rating and KPI, computed from the rows above.
     eprintln!("seed-volume: rows written; rebuilding the analytics…");
     let rebuilding = Instant::now();
-    crate::domains::analytics::rebuild_all(state, now).await?;
+    let mut progress = crate::seed::admin::rebuild_progress("seed-volume");
+    crate::domains::analytics::rebuild_all(state, now, &mut progress).await?;
     summary.rebuild_seconds = (rebuilding.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     for h in &summary.hospitals {
         *summary.tables.entry("hospitals").or_default() += 1;

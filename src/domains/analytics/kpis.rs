@@ -107,19 +107,25 @@ pub async fn moh3_counts(
     let mut overall_codes: HashMap<Uuid, Vec<String>> = HashMap::new();
     for chunk in complaints.chunks(500) {
         let ids: Vec<Uuid> = chunk.iter().map(|c| c.0).collect();
+        // The status is checked here, not in SQL: with `status = ?` beside it SQLite's planner
+        // takes the status index (a million completed surveys) over the complaint one.
         let surveys: Vec<(Uuid, Option<Uuid>, Option<Uuid>)> = survey_instance::Entity::find()
             .select_only()
             .columns([
                 survey_instance::Column::Id,
                 survey_instance::Column::ComplaintId,
                 survey_instance::Column::TemplateVersionId,
+                survey_instance::Column::Status,
             ])
             .filter(survey_instance::Column::ComplaintId.is_in(ids))
             .filter(survey_instance::Column::Source.eq("complaint"))
-            .filter(survey_instance::Column::Status.eq("completed"))
-            .into_tuple()
+            .into_tuple::<(Uuid, Option<Uuid>, Option<Uuid>, String)>()
             .all(db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|s| s.3 == "completed")
+            .map(|(id, complaint, version, _)| (id, complaint, version))
+            .collect();
         let missing: Vec<Uuid> = surveys
             .iter()
             .filter_map(|s| s.2)

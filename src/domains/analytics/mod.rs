@@ -29,9 +29,16 @@ pub fn page_routes() -> Router<AppState> {
 /// Brings every analytics table up to date from the raw rows: the daily rollups from the oldest
 /// row, the physician ratings and KPI values of every month since then. For a database filled in
 /// bulk (`px360 admin seed-volume`, an import); the jobs keep it current afterwards.
-pub async fn rebuild_all(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+///
+/// `progress(step, done, total)` reports the work as it goes: `"rollups"` in hospital-days,
+/// then `"months"` (physician ratings and KPIs) in months.
+pub async fn rebuild_all(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+    progress: &mut (dyn FnMut(&'static str, usize, usize) + Send),
+) -> anyhow::Result<()> {
     let db = &state.db;
-    rollup::rebuild_all(db, now).await?;
+    rollup::rebuild_all(db, now, &mut |done, total| progress("rollups", done, total)).await?;
     let oldest = model::analytics_daily::Entity::find()
         .order_by_asc(model::analytics_daily::Column::Day)
         .one(db)
@@ -39,9 +46,11 @@ pub async fn rebuild_all(state: &AppState, now: chrono::DateTime<chrono::Utc>) -
         .and_then(|r| chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok())
         .map(rollup::day_start);
     if let Some(oldest) = oldest {
-        for (year, month) in kpis::months_since(oldest, now) {
+        let months = kpis::months_since(oldest, now);
+        for (i, &(year, month)) in months.iter().enumerate() {
             physicians::compute_month(db, year, month, now).await?;
             kpis::compute_month(db, year, month, now, false).await?;
+            progress("months", i + 1, months.len());
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::model::physician_monthly_rating;
 use super::rules;
-use crate::domains::organizations::model::staff;
+use crate::domains::organizations::model::{hospital, staff};
 use crate::domains::surveys::model::{survey_instance, survey_response, survey_template_version};
 use crate::domains::surveys::versions;
 use crate::jobs::scheduler::riyadh;
@@ -51,13 +51,23 @@ pub async fn compute_month(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let (start, end) = month_bounds(year, month).ok_or_else(|| anyhow::anyhow!("no month {year}-{month}"))?;
-    let surveys = survey_instance::Entity::find()
-        .filter(survey_instance::Column::Status.eq("completed"))
-        .filter(survey_instance::Column::PhysicianId.is_not_null())
-        .filter(survey_instance::Column::CompletedAt.gte(start))
-        .filter(survey_instance::Column::CompletedAt.lt(end))
-        .all(db)
-        .await?;
+    // Hospital by hospital, so the read uses the (hospital, completed_at) index rather than
+    // every completed survey.
+    let hospitals: Vec<Uuid> =
+        hospital::Entity::find().select_only().column(hospital::Column::Id).into_tuple().all(db).await?;
+    let mut surveys = Vec::new();
+    for h in hospitals {
+        surveys.extend(
+            survey_instance::Entity::find()
+                .filter(survey_instance::Column::HospitalId.eq(h))
+                .filter(survey_instance::Column::Status.eq("completed"))
+                .filter(survey_instance::Column::PhysicianId.is_not_null())
+                .filter(survey_instance::Column::CompletedAt.gte(start))
+                .filter(survey_instance::Column::CompletedAt.lt(end))
+                .all(db)
+                .await?,
+        );
+    }
     // The physician questions of each version the month's surveys were answered on.
     let version_ids: BTreeSet<Uuid> = surveys.iter().filter_map(|s| s.template_version_id).collect();
     let mut physician_codes: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();

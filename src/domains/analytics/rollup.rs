@@ -690,7 +690,7 @@ async fn set_bookmark(db: &DatabaseConnection, read_until: DateTime<Utc>, now: D
 /// Brings the rollups up to date: the days whose rows changed since the last refresh, or
 /// everything on the first run.
 pub async fn refresh(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Refreshed> {
-    let Some(since) = bookmark(db).await? else { return rebuild_all(db, now).await };
+    let Some(since) = bookmark(db).await? else { return rebuild_all(db, now, &mut |_, _| {}).await };
     let started = Utc::now().min(now);
     let mut lookups = Lookups::load(db).await?;
     let days = changed_days(db, since - Duration::minutes(OVERLAP_MINUTES)).await?;
@@ -700,13 +700,21 @@ pub async fn refresh(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Res
 }
 
 /// Rebuilds every day of the last `days` days of every hospital with data.
-pub async fn rebuild_recent(db: &DatabaseConnection, now: DateTime<Utc>, days: i64) -> anyhow::Result<Refreshed> {
+///
+/// `progress(done, total)` is called after each chunk with the hospital-days rebuilt so far.
+pub async fn rebuild_recent(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    days: i64,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<Refreshed> {
     let started = Utc::now().min(now);
     let mut lookups = Lookups::load(db).await?;
     let today = day_of(now);
     let from = today - Duration::days(days);
     let hospitals: Vec<Uuid> =
         hospital::Entity::find().select_only().column(hospital::Column::Id).into_tuple().all(db).await?;
+    let total = hospitals.len() * (days as usize + 1);
     let mut rebuilt = 0;
     for hospital in hospitals {
         let mut day = from;
@@ -715,6 +723,7 @@ pub async fn rebuild_recent(db: &DatabaseConnection, now: DateTime<Utc>, days: i
             let to = (day.with_day(1).unwrap_or(day) + Months::new(1)).min(today + Duration::days(1));
             rebuild_range(db, &mut lookups, hospital, day, to).await?;
             rebuilt += (to - day).num_days() as usize;
+            progress(rebuilt, total);
             day = to;
         }
     }
@@ -723,7 +732,11 @@ pub async fn rebuild_recent(db: &DatabaseConnection, now: DateTime<Utc>, days: i
 }
 
 /// Rebuilds every day from the oldest row to today.
-pub async fn rebuild_all(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Refreshed> {
+pub async fn rebuild_all(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<Refreshed> {
     let oldest = [
         complaint::Entity::find()
             .select_only()
@@ -758,7 +771,7 @@ pub async fn rebuild_all(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow:
     .flatten()
     .min();
     let days = oldest.map_or(0, |o| (day_of(now) - day_of(o)).num_days().max(0));
-    let done = rebuild_recent(db, now, days).await?;
+    let done = rebuild_recent(db, now, days, progress).await?;
     Ok(Refreshed { full: true, ..done })
 }
 
