@@ -306,7 +306,7 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
     for i in 0..40 {
         let id = complaint_on(&app, &admin, emergency, "2026-01-14", "closed", false, Some(false)).await;
         if i < 22 {
-            let rating = if i < 12 || i >= 20 { 5.0 } else { 2.0 };
+            let rating = if (12..20).contains(&i) { 2.0 } else { 5.0 };
             let s = add_survey(
                 &app,
                 &t,
