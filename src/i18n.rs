@@ -69,6 +69,13 @@ impl Lang {
         LOCALES.try_lookup_with_args(self.id(), key, &args).unwrap_or_else(|| key.to_owned())
     }
 
+    /// The message `key` with text arguments (`{ $name }` in the message).
+    pub fn t_args(self, key: &str, args: &[(&'static str, &str)]) -> String {
+        let args: HashMap<std::borrow::Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), FluentValue::from(v.to_string()))).collect();
+        LOCALES.try_lookup_with_args(self.id(), key, &args).unwrap_or_else(|| key.to_owned())
+    }
+
     /// The bilingual pair's text in this language, falling back to the other one.
     pub fn pick<'a>(self, en: &'a str, ar: &'a str) -> &'a str {
         match self {

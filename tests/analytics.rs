@@ -443,6 +443,18 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.text().await.unwrap().contains("id=\"kpi-thresholds\""), "the form is shown again with its error");
+    // A field left blank is refused, not taken as "keep it"; nothing changes.
+    let resp = px
+        .post(app.url("/analytics/kpis/MOH-3/thresholds/"))
+        .form(&[("csrf_token", csrf.as_str()), ("target", ""), ("warning_threshold", "60"), ("critical_threshold", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("This field is required.") || body.contains("هذا الحقل مطلوب."), "{body}");
+    let (_, after) = patch(json!({}), admin.clone()).await;
+    assert_eq!((&after["target"], &after["warning_threshold"]), (&def["target"], &def["warning_threshold"]), "{after}");
 
     let pdf = client.get(app.url("/analytics/kpis/MOH-3/export.pdf")).send().await.unwrap();
     assert_eq!(pdf.status(), StatusCode::OK);
@@ -507,6 +519,16 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
     // A bad filter is shown on the page with a 400.
     let bad = client.get(app.url("/analytics/command-center/?period=fortnight")).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    // In the reader's language, with the field's name rather than its key.
+    let bad = client
+        .get(app.url("/analytics/command-center/?period=custom&from=2026-03-31&to=2026-01-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let bad = bad.text().await.unwrap();
+    assert!(bad.contains("إلى: يجب أن يكون تاريخ النهاية في تاريخ البداية أو بعده."), "{bad}");
+    assert!(!bad.contains("Must be on or after"), "{bad}");
 
     let xlsx = client.get(app.url("/analytics/command-center/export.xlsx?period=7d")).send().await.unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);

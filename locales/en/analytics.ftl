@@ -67,7 +67,8 @@ cc-col-hours-overdue = Hours overdue
 cc-col-figure = Figure
 cc-col-value = Value
 cc-col-previous = Previous period
-cc-col-change = Change (%)
+cc-col-change = Change
+cc-col-change-unit = Change in
 cc-sheet-cards = Figures
 cc-overdue-title = Overdue complaints
 cc-overdue-none = No overdue complaints among those received in this period.
@@ -106,7 +107,7 @@ phys-title = Physician ratings
 phys-intro = Ratings from the surveys linked to each physician, over the rolling 12 months
 phys-min = { $count ->
     [one] A physician is ranked from one response.
-   *[other] A physician is ranked from { $count } responses; with fewer the average is shown but not ranked.
+   *[other] A physician is rated and ranked from { $count } responses; with fewer, "Not enough responses" is shown instead.
 }
 phys-none = No physician has rated surveys in this window yet.
 phys-col-rating = Rating
@@ -135,3 +136,5 @@ kpi-field-target = Target
 kpi-field-warning_threshold = Warning
 kpi-field-critical_threshold = Critical
 cc-points = pts
+kpi-err-order-higher = The target must be at least the warning threshold, and the warning threshold at least the critical one.
+kpi-err-order-lower = The target must be at most the warning threshold, and the warning threshold at most the critical one.

@@ -137,9 +137,9 @@ pub fn column_name(mut index: usize) -> String {
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
 
-/// Style 0 is plain, style 1 bold (the header row).
+/// Style 0 is plain, style 1 bold (the header row), style 2 a percentage (`0.00%`).
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
 
 /// The worksheet XML of `table` (inline strings; the first row bold).
 pub fn sheet_xml(table: &Table) -> String {
@@ -158,8 +158,12 @@ pub fn sheet_xml(table: &Table) -> String {
         out.push_str(&format!(r#"<row r="{n}">"#));
         for (c, cell) in row.iter().enumerate() {
             let style = if r == 0 { r#" s="1""# } else { "" };
-            if r > 0 && table.numbers && is_plain_number(cell) {
-                out.push_str(&format!(r#"<c r="{}{n}"><v>{cell}</v></c>"#, column_name(c)));
+            if r > 0
+                && table.numbers
+                && let Some((value, percent)) = spreadsheet_number(cell)
+            {
+                let style = if percent { r#" s="2""# } else { "" };
+                out.push_str(&format!(r#"<c r="{}{n}"{style}><v>{value}</v></c>"#, column_name(c)));
                 continue;
             }
             out.push_str(&format!(
@@ -172,6 +176,28 @@ pub fn sheet_xml(table: &Table) -> String {
     }
     out.push_str("</sheetData></worksheet>");
     out
+}
+
+/// The value of a figure cell as a spreadsheet number, and whether it is a percentage: a plain
+/// number, a signed change (`+12.5`), or a percentage (`48.24%`, `-3 %`, stored as 0.4824).
+fn spreadsheet_number(cell: &str) -> Option<(String, bool)> {
+    let (text, percent) = match cell.strip_suffix('%') {
+        Some(rest) => (rest.trim_end(), true),
+        None => (cell, false),
+    };
+    let text = text.strip_prefix('+').filter(|rest| !rest.starts_with('-')).unwrap_or(text);
+    if !is_plain_number(text) {
+        return None;
+    }
+    if !percent {
+        return Some((text.to_owned(), false));
+    }
+    let value: f64 = text.parse().ok()?;
+    // Through the decimal text, so 48.24 % is 0.4824 and not 0.48240000000000005.
+    let scaled = format!("{:.*}", text.split('.').nth(1).map_or(0, str::len) + 2, value / 100.0);
+    let scaled =
+        if scaled.contains('.') { scaled.trim_end_matches('0').trim_end_matches('.').to_owned() } else { scaled };
+    Some((scaled, true))
 }
 
 /// A number a spreadsheet may take as one: digits with at most one decimal point, no leading
@@ -382,7 +408,12 @@ mod tests {
     fn a_book_has_one_sheet_per_table_and_numbers_as_numbers() {
         let mut figures = sample();
         figures.numbers = true;
-        figures.rows = vec![vec!["12.5".into(), "0501234567".into()], vec!["-3".into(), "1e5".into()]];
+        figures.rows = vec![
+            vec!["12.5".into(), "0501234567".into()],
+            vec!["-3".into(), "1e5".into()],
+            vec!["+31.25".into(), "48.24%".into()],
+            vec!["-3 %".into(), "+-2".into()],
+        ];
         let bytes = xlsx_book(&[("Cards: [1]", &figures), ("Complaints", &sample())]).unwrap();
         let book = entry(&bytes, "xl/workbook.xml");
         assert!(book.contains(r#"<sheet name="Cards 1" sheetId="1" r:id="rId1"/>"#), "{book}");
@@ -391,6 +422,11 @@ mod tests {
         let first = entry(&bytes, "xl/worksheets/sheet1.xml");
         assert!(first.contains(r#"<c r="A2"><v>12.5</v></c>"#), "{first}");
         assert!(first.contains(r#"<c r="A3"><v>-3</v></c>"#), "{first}");
+        // A signed change loses only its plus; a percentage is a fraction shown as one.
+        assert!(first.contains(r#"<c r="A4"><v>31.25</v></c>"#), "{first}");
+        assert!(first.contains(r#"<c r="B4" s="2"><v>0.4824</v></c>"#), "{first}");
+        assert!(first.contains(r#"<c r="A5" s="2"><v>-0.03</v></c>"#), "{first}");
+        assert!(first.contains("+-2</t>"), "{first}");
         // A phone number keeps its leading zero; an exponent stays text.
         assert!(first.contains("0501234567</t>"), "{first}");
         assert!(first.contains("1e5</t>"), "{first}");

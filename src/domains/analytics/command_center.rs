@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -141,10 +141,25 @@ impl Filters {
         Ok(Filters { period: period.to_owned(), from, to, hospital_id, department_id, journey_type })
     }
 
-    /// The previous period of the same length, ending the day before this one starts.
+    /// The period to compare with. A calendar preset compares with the same days of the
+    /// calendar period before (this month so far with last month to the same day, last month
+    /// with the month before, this year so far with last year to the same day); the rolling
+    /// and custom ranges with as many days just before.
     pub fn previous(&self) -> (NaiveDate, NaiveDate) {
+        let months = match self.period.as_str() {
+            "this_month" | "last_month" => 1,
+            "quarter" => 3,
+            "year" => 12,
+            _ => 0,
+        };
+        let day_before = self.from - Duration::days(1);
+        if months > 0 {
+            let back = |d: NaiveDate| d.checked_sub_months(Months::new(months)).unwrap_or(d);
+            let to = if self.period == "last_month" { day_before } else { std::cmp::min(back(self.to), day_before) };
+            return (back(self.from), to);
+        }
         let days = (self.to - self.from).num_days() + 1;
-        (self.from - Duration::days(days), self.from - Duration::days(1))
+        (self.from - Duration::days(days), day_before)
     }
 
     /// These filters as a query string (for links and exports).
@@ -983,10 +998,10 @@ mod tests {
             ("", "2026-04-15", "2026-05-14", "2026-03-16", "2026-04-14"),
             ("period=7d", "2026-05-08", "2026-05-14", "2026-05-01", "2026-05-07"),
             ("period=90d", "2026-02-14", "2026-05-14", "2025-11-16", "2026-02-13"),
-            ("period=this_month", "2026-05-01", "2026-05-14", "2026-04-17", "2026-04-30"),
-            ("period=last_month", "2026-04-01", "2026-04-30", "2026-03-02", "2026-03-31"),
-            ("period=quarter", "2026-04-01", "2026-05-14", "2026-02-16", "2026-03-31"),
-            ("period=year", "2026-01-01", "2026-05-14", "2025-08-20", "2025-12-31"),
+            ("period=this_month", "2026-05-01", "2026-05-14", "2026-04-01", "2026-04-14"),
+            ("period=last_month", "2026-04-01", "2026-04-30", "2026-03-01", "2026-03-31"),
+            ("period=quarter", "2026-04-01", "2026-05-14", "2026-01-01", "2026-02-14"),
+            ("period=year", "2026-01-01", "2026-05-14", "2025-01-01", "2025-05-14"),
             ("period=custom&from=2026-02-01&to=2026-02-28", "2026-02-01", "2026-02-28", "2026-01-04", "2026-01-31"),
             ("from=2026-02-01&to=2026-02-01", "2026-02-01", "2026-02-01", "2026-01-31", "2026-01-31"),
         ] {
@@ -994,6 +1009,11 @@ mod tests {
             assert_eq!((f.from, f.to), (d(from), d(to)), "{q}");
             assert_eq!(f.previous(), (d(pfrom), d(pto)), "{q}");
         }
+        // On the 31st, this month so far compares with all of a shorter month before.
+        let f = Filters::parse(&pairs("period=this_month"), d("2026-03-31")).unwrap();
+        assert_eq!(f.previous(), (d("2026-02-01"), d("2026-02-28")));
+        let f = Filters::parse(&pairs("period=last_month"), d("2026-03-31")).unwrap();
+        assert_eq!(f.previous(), (d("2026-01-01"), d("2026-01-31")));
     }
 
     #[test]

@@ -578,9 +578,15 @@ async fn thresholds_post(
     form: CsrfForm,
 ) -> PageResult {
     let actor = &page.actor;
-    let number = |name: &str| {
-        let raw = form.get(name);
-        // Blank keeps the value; anything not a number is refused with the range message.
+    actor.require(&state, Permission::ManageSystem).await?;
+    // The form shows all three values: a blank one is a mistake, not "keep it" (the API's
+    // PATCH takes any subset). Anything not a number is refused with the range message.
+    let mut blank = FieldErrors::new();
+    let mut number = |name: &str| {
+        let raw = form.get(name).trim().to_owned();
+        if raw.is_empty() {
+            blank.add(name, "This field is required.");
+        }
         (!raw.is_empty()).then(|| raw.replace(',', ".").parse::<f64>().unwrap_or(f64::NAN))
     };
     let input = ThresholdsInput {
@@ -588,7 +594,11 @@ async fn thresholds_post(
         warning_threshold: number("warning_threshold"),
         critical_threshold: number("critical_threshold"),
     };
-    match set_thresholds(&state, actor, &code, input).await {
+    let saved = match blank.into_result() {
+        Ok(()) => set_thresholds(&state, actor, &code, input).await,
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Ok(axum::response::Redirect::to(&format!("/analytics/kpis/{code}/?{}", uri.query().unwrap_or("")))
             .into_response()),
         Err(e @ crate::error::AppError::Validation(_)) => {

@@ -33,7 +33,13 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
     let t = |k: &str| lang.t(k);
     let mut out = Vec::new();
     let mut cards = Table {
-        headers: vec![t("cc-col-figure"), t("cc-col-value"), t("cc-col-previous"), t("cc-col-change")],
+        headers: vec![
+            t("cc-col-figure"),
+            t("cc-col-value"),
+            t("cc-col-previous"),
+            t("cc-col-change"),
+            t("cc-col-change-unit"),
+        ],
         rows: Vec::new(),
         note: Some(format!(
             "{} {} → {} · {} {} → {}",
@@ -50,7 +56,9 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
     // Plain numbers (no %, no sign) so the sheet can be summed and charted.
     let plain = |v: Option<f64>| v.map(|x| round2(x).to_string()).unwrap_or_default();
     for (view, c) in card_views(cc, lang).into_iter().zip(&cc.cards) {
-        cards.rows.push(vec![view.label, plain(c.value), plain(c.previous), plain(c.change)]);
+        // Counts change in %, rates, scores and NPS in points: the unit beside each change.
+        let unit = if c.unit == "count" { "%".to_owned() } else { t("cc-points") };
+        cards.rows.push(vec![view.label, plain(c.value), plain(c.previous), plain(c.change), unit]);
     }
     out.push((t("cc-sheet-cards"), cards));
     for chart in chart_views(cc, lang) {
@@ -66,7 +74,7 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
             rows: overdue_rows(cc, lang),
             note: None,
             rtl,
-            numbers: false,
+            numbers: true,
         },
     ));
     out

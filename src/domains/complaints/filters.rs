@@ -771,11 +771,33 @@ const MESSAGES: &[(&str, &str)] = &[
     ("You already have a saved filter with this name.", "work-err-filter-duplicate"),
     ("Choose an active complaint handler of this hospital.", "work-err-assignee"),
     ("Choose an active handler of this hospital.", "work-err-assignee"),
+    ("Must be a valid UUID.", "work-err-unknown"),
+    ("Unknown filter.", "work-err-unknown-filter"),
+    ("Enter a date as YYYY-MM-DD.", "work-err-date"),
+    ("Choose a date between 2000 and 2100.", "work-err-date-years"),
+    ("Must be on or after the start date.", "work-err-date-order"),
+    ("A range may span at most three years.", "work-err-date-span"),
+    ("Choose a start date for a custom range.", "work-err-date-from"),
+    ("Choose an end date for a custom range.", "work-err-date-to"),
+    (
+        "The target must be at least the warning threshold, and the warning threshold at least the critical one.",
+        "kpi-err-order-higher",
+    ),
+    (
+        "The target must be at most the warning threshold, and the warning threshold at most the critical one.",
+        "kpi-err-order-lower",
+    ),
 ];
 
 pub fn message(lang: Lang, text: &str) -> String {
-    if text.ends_with("is not a valid choice.") {
+    if text.ends_with("is not a valid choice.") || text.starts_with("Must be one of: ") {
         return lang.t("work-err-choice");
+    }
+    // "Must be a number from {low} to {high}."
+    if let Some((low, high)) =
+        text.strip_prefix("Must be a number from ").and_then(|r| r.strip_suffix('.')).and_then(|r| r.split_once(" to "))
+    {
+        return lang.t_args("work-err-number-range", &[("low", low), ("high", high)]);
     }
     match MESSAGES.iter().find(|(m, _)| *m == text) {
         Some((_, key)) => lang.t(key),
