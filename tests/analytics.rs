@@ -212,6 +212,19 @@ async fn the_command_center_sums_the_rollups_within_the_readers_scope() {
     let ha = app.token(&email(Role::HospitalAdmin)).await;
     let foreign = format!("{march}&hospital_id={}", app.hospital_b.id);
     assert_eq!(app.get(&foreign, &ha).await.status(), StatusCode::NOT_FOUND);
+    // In the API a PX admin's `hospital_id` narrows their scope: another hospital's department
+    // is then a 404, as for anyone.
+    let px = app.token(&email(Role::PxAdmin)).await;
+    let mixed = format!("{march}&hospital_id={}&department_id={emergency}", app.hospital_b.id);
+    assert_eq!(app.get(&mixed, &px).await.status(), StatusCode::NOT_FOUND);
+    // On the page, where the PX admin sees every hospital, it is a mistake in the filters: the
+    // page says so (400) and shows the chosen hospital.
+    let (px_page, _) = app.login_page_session(&email(Role::PxAdmin)).await;
+    let mixed = format!("/analytics/command-center/?hospital_id={}&department_id={emergency}", app.hospital_b.id);
+    let resp = px_page.get(app.url(&mixed)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("اختر قسمًا من المستشفى المختار.") && html.contains("id=\"cc-cards\""), "{html}");
     // A hospital admin filtering by department gets that department.
     let (_, outp) = json(app.get(&format!("{march}&department_id={outpatient}"), &ha).await).await;
     assert_eq!(card(&outp, "complaints_total").0, json!(2.0));
@@ -395,6 +408,20 @@ async fn kpis_are_monthly_and_a_critical_finished_month_opens_one_action() {
     assert_eq!(app.get(&theirs, &dm).await.status(), StatusCode::NOT_FOUND);
     let (_, own) = json(app.get("/api/analytics/kpis/MOH-3/", &dm).await).await;
     assert_eq!(own["department_id"], json!(emergency.to_string()), "a manager's KPIs are their department's");
+    // A PX admin: a department alone names its hospital; a new hospital with the old department
+    // still in the form shows the new hospital, whole.
+    let px = app.token(&email(Role::PxAdmin)).await;
+    let (code, alone) = json(app.get(&dept, &px).await).await;
+    assert_eq!(code, StatusCode::OK, "{alone}");
+    assert_eq!(alone["hospital_id"], json!(app.hospital_a.id.to_string()));
+    assert_eq!(alone["department_id"], json!(emergency.to_string()));
+    let (px_page, _) = app.login_page_session(&email(Role::PxAdmin)).await;
+    let switched = format!("/analytics/kpis/MOH-3/?hospital_id={}&department_id={emergency}", app.hospital_b.id);
+    let resp = px_page.get(app.url(&switched)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(!html.contains(&format!("value=\"{emergency}\" selected")), "the old department is dropped: {html}");
+    assert!(html.contains(&format!("value=\"{}\" selected", app.hospital_b.id)), "the new hospital is shown: {html}");
 
     let (client, _) = app.login_page_session(&email(Role::HospitalAdmin)).await;
     let html = client.get(app.url("/analytics/kpis/")).send().await.unwrap().text().await.unwrap();
@@ -540,6 +567,7 @@ async fn the_page_draws_its_charts_in_both_languages_and_exports_a_workbook() {
     let mut figures = String::new();
     archive.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut figures).unwrap();
     assert!(figures.contains("<v>1</v>"), "the complaint count as a number: {figures}");
+    assert!(figures.contains(&app.hospital_a.name_ar), "the sheet says whose figures they are: {figures}");
 
     // The PDF holds the same figures: the overdue complaint's reference, the cards.
     let pdf = client.get(app.url("/analytics/command-center/export.pdf?period=7d")).send().await.unwrap();

@@ -306,3 +306,4 @@ work-field-journey_type = نوع الرحلة
 work-field-target = المستهدف
 work-field-warning_threshold = حد التنبيه
 work-field-critical_threshold = الحد الحرج
+work-err-department-hospital = اختر قسمًا من المستشفى المختار.

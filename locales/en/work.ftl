@@ -294,3 +294,4 @@ work-field-journey_type = Journey type
 work-field-target = Target
 work-field-warning_threshold = Warning threshold
 work-field-critical_threshold = Critical threshold
+work-err-department-hospital = Choose a department of the chosen hospital.

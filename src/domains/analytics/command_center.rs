@@ -22,7 +22,7 @@ use crate::domains::complaints::model::{complaint, complaint_category};
 use crate::domains::journeys::templates::JOURNEY_TYPES;
 use crate::domains::organizations::model::{department, hospital, staff};
 use crate::domains::surveys::rules::{nps_counts, round2};
-use crate::error::{AppResult, FieldErrors, not_found};
+use crate::error::{AppResult, FieldErrors, invalid, not_found};
 
 /// The period presets of the filter bar.
 pub const PERIODS: &[&str] = &["7d", "30d", "90d", "this_month", "last_month", "quarter", "year", "custom"];
@@ -220,12 +220,15 @@ pub async fn scope_of(
     let mut departments = department_scoped(actor.role).then(|| actor.department_ids.clone());
     if let Some(d) = department_id {
         let row = department::Entity::find_by_id(d).filter(department::Column::DeletedAt.is_null()).one(db).await?;
-        let visible = row.is_some_and(|row| {
-            hospitals.as_ref().is_none_or(|hs| hs.contains(&row.hospital_id))
-                && departments.as_ref().is_none_or(|ds| ds.contains(&d))
-        });
-        if !visible {
+        let Some(row) = row.filter(|row| {
+            actor.sees_hospital(row.hospital_id) && departments.as_ref().is_none_or(|ds| ds.contains(&d))
+        }) else {
             return Err(not_found("department"));
+        };
+        // A department the reader may see, but of another hospital than the one chosen: a
+        // mistake in the filters (a PX admin's), not a secret.
+        if hospitals.as_ref().is_some_and(|hs| !hs.contains(&row.hospital_id)) {
+            return Err(invalid("department_id", "Choose a department of the chosen hospital."));
         }
         departments = Some(vec![d]);
     }

@@ -49,7 +49,7 @@ pub struct Place {
 /// without a hospital gets the first one; department-scoped readers their own department.
 pub async fn place(db: &DatabaseConnection, actor: &Actor, query: Option<&str>) -> AppResult<Place> {
     let (asked_hospital, asked_department) = super::pages::place_ids(query)?;
-    let hospital_id = match (asked_hospital, actor.scope()) {
+    let mut hospital_id = match (asked_hospital, actor.scope()) {
         (Some(h), _) if !actor.sees_hospital(h) => return Err(not_found("hospital")),
         (Some(h), _) => h,
         (None, HospitalScope::Only(h)) => h,
@@ -67,13 +67,19 @@ pub async fn place(db: &DatabaseConnection, actor: &Actor, query: Option<&str>) 
     let own = department_scoped(actor.role).then(|| actor.department_ids.clone());
     let department_id = match (asked_department, &own) {
         (Some(d), Some(mine)) if !mine.contains(&d) => return Err(not_found("department")),
-        (Some(d), _) => {
-            let row = department::Entity::find_by_id(d).one(db).await?;
-            if row.is_none_or(|r| r.hospital_id != hospital_id) {
-                return Err(not_found("department"));
+        (Some(d), _) => match department::Entity::find_by_id(d).one(db).await? {
+            Some(r) if r.hospital_id == hospital_id => d,
+            Some(r) if !actor.sees_hospital(r.hospital_id) => return Err(not_found("department")),
+            // The reader chose another hospital with the old department still in the form:
+            // the new hospital, whole.
+            Some(_) if asked_hospital.is_some() => Uuid::nil(),
+            // A department alone names its hospital.
+            Some(r) => {
+                hospital_id = r.hospital_id;
+                d
             }
-            d
-        }
+            None => return Err(not_found("department")),
+        },
         // A department-scoped reader without a department sees no KPI (never the hospital's).
         (None, Some(mine)) => mine.first().copied().ok_or_else(|| not_found("department"))?,
         (None, None) => Uuid::nil(),
@@ -634,7 +640,8 @@ pub fn report_table(r: &KpiReport, lang: Lang) -> Table {
             .iter()
             .map(|m| {
                 vec![
-                    m.month.clone(),
+                    // The running month, as on the page: its value may still change.
+                    if m.is_final { m.month.clone() } else { format!("{} ({})", m.month, t("kpi-so-far")) },
                     plain(m.value),
                     plain(Some(m.numerator)),
                     plain(Some(m.denominator)),

@@ -149,7 +149,10 @@ impl ChartView {
     }
 }
 
-const COLOURS: [&str; 8] = ["#0d6efd", "#dc3545", "#198754", "#ffc107", "#6f42c1", "#20c997", "#fd7e14", "#6c757d"];
+const COLOURS: [&str; 12] = [
+    "#0d6efd", "#dc3545", "#198754", "#ffc107", "#6f42c1", "#20c997", "#fd7e14", "#6c757d", "#0dcaf0", "#d63384",
+    "#795548", "#6610f2",
+];
 
 /// A chart's data and look, drawn by Chart.js on the page ([`ChartSpec::json`]) and by the PDF
 /// writer in exports ([`ChartSpec::pdf`]).
@@ -524,7 +527,7 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
     let chrome = Chrome::new(&state, &page, uri.path(), "cc-title").await?;
     let lang = chrome.lang;
     let mut errors = Vec::new();
-    let f = match filters_of(uri.query()) {
+    let mut f = match filters_of(uri.query()) {
         Ok(f) => f,
         Err(e @ AppError::Validation(_)) => {
             errors = FormErrors::from_error(lang, &e, &[]).general;
@@ -532,7 +535,16 @@ async fn command_center_page(State(state): State<AppState>, page: PageActor, uri
         }
         Err(e) => return Err(e.into()),
     };
-    let cc = command_center::compute(&state.read_db, actor, &f).await?;
+    // A department of another hospital than the one chosen: said on the page, which shows the
+    // hospital (its department list) rather than a dead end.
+    let cc = match command_center::compute(&state.read_db, actor, &f).await {
+        Err(e @ AppError::Validation(_)) => {
+            errors.extend(FormErrors::from_error(lang, &e, &[]).general);
+            f.department_id = None;
+            command_center::compute(&state.read_db, actor, &f).await?
+        }
+        other => other?,
+    };
     let hospital = f.hospital_id.or(actor.selected_hospital);
     let departments = department_choices(&state, actor, lang, hospital, f.department_id).await?;
     let overdue = cc
@@ -617,7 +629,8 @@ async fn command_center_xlsx(State(state): State<AppState>, page: PageActor, uri
     let lang = Lang::parse(&actor.language).unwrap_or(Lang::Ar);
     let f = filters_of(uri.query())?;
     let cc = command_center::compute(&state.read_db, actor, &f).await?;
-    let sheets = report::sheets(&cc, lang);
+    let place = place_label(&state, actor, f.hospital_id, f.department_id).await?;
+    let sheets = report::sheets(&cc, lang, &place);
     let refs: Vec<(&str, &export::Table)> = sheets.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let bytes = export::xlsx_book(&refs)?;
     audit_export(&state, actor, &f, "xlsx").await?;
@@ -642,8 +655,13 @@ pub async fn place_label(
             .then(|| actor.department_ids.first().copied())
             .flatten()
     });
+    let department = match department {
+        Some(d) => <dept::Entity as sea_orm::EntityTrait>::find_by_id(d).one(&state.db).await?,
+        None => None,
+    };
+    // A department names its hospital too, also when no hospital was chosen.
     let mut parts = Vec::new();
-    match hospital {
+    match hospital.or(department.as_ref().map(|d| d.hospital_id)) {
         Some(h) => {
             if let Some(h) = <hosp::Entity as sea_orm::EntityTrait>::find_by_id(h).one(&state.db).await? {
                 parts.push(lang.pick(&h.name_en, &h.name_ar).to_owned());
@@ -651,9 +669,7 @@ pub async fn place_label(
         }
         None => parts.push(lang.t("report-all-hospitals")),
     }
-    if let Some(d) = department
-        && let Some(d) = <dept::Entity as sea_orm::EntityTrait>::find_by_id(d).one(&state.db).await?
-    {
+    if let Some(d) = department {
         parts.push(lang.pick(&d.name_en, &d.name_ar).to_owned());
     }
     Ok(parts.join(" · "))

@@ -28,7 +28,7 @@ fn overdue_rows(cc: &CommandCenter, lang: Lang) -> Vec<Vec<String>> {
 
 /// One sheet per part of the page: the cards (with the previous period and the change), each
 /// chart's numbers, the overdue complaints.
-pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
+pub fn sheets(cc: &CommandCenter, lang: Lang, place: &str) -> Vec<(String, Table)> {
     let rtl = lang == Lang::Ar;
     let t = |k: &str| lang.t(k);
     let mut out = Vec::new();
@@ -41,15 +41,7 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
             t("cc-col-change-unit"),
         ],
         rows: Vec::new(),
-        note: Some(format!(
-            "{} {} → {} · {} {} → {}",
-            t("cc-period-label"),
-            cc.filters.from,
-            cc.filters.to,
-            t("cc-vs"),
-            cc.previous_from,
-            cc.previous_to
-        )),
+        note: Some(format!("{place} · {}", filters_text(cc, lang))),
         rtl,
         numbers: true,
     };
@@ -78,6 +70,24 @@ pub fn sheets(cc: &CommandCenter, lang: Lang) -> Vec<(String, Table)> {
         },
     ));
     out
+}
+
+/// The period, the one it is compared with and the journey type, as an export states them.
+fn filters_text(cc: &CommandCenter, lang: Lang) -> String {
+    let t = |k: &str| lang.t(k);
+    let mut text = format!(
+        "{} {} → {} · {} {} → {}",
+        t("cc-period-label"),
+        cc.filters.from,
+        cc.filters.to,
+        t("cc-vs"),
+        cc.previous_from,
+        cc.previous_to
+    );
+    if let Some(journey) = &cc.filters.journey_type {
+        text.push_str(&format!(" · {}: {}", t("cc-journey"), t(&format!("journey-type-{journey}"))));
+    }
+    text
 }
 
 /// The footer of an exported report: the product, when and in which time zone.
@@ -120,15 +130,7 @@ pub fn pdf(cc: &CommandCenter, lang: Lang, place: &str) -> pdf::Report {
     }));
     pdf::Report {
         title: format!("{} — {place}", t("cc-title")),
-        subtitle: format!(
-            "{} {} → {} · {} {} → {}",
-            t("cc-period-label"),
-            cc.filters.from,
-            cc.filters.to,
-            t("cc-vs"),
-            cc.previous_from,
-            cc.previous_to
-        ),
+        subtitle: filters_text(cc, lang),
         rtl: lang == Lang::Ar,
         footer: footer(lang),
         blocks,

@@ -773,6 +773,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("Choose an active handler of this hospital.", "work-err-assignee"),
     ("Must be a valid UUID.", "work-err-unknown"),
     ("Unknown filter.", "work-err-unknown-filter"),
+    ("Choose a department of the chosen hospital.", "work-err-department-hospital"),
     ("Enter a date as YYYY-MM-DD.", "work-err-date"),
     ("Choose a date between 2000 and 2100.", "work-err-date-years"),
     ("Must be on or after the start date.", "work-err-date-order"),
