@@ -622,3 +622,41 @@ async fn the_reports_read_from_the_replica_when_one_is_set() {
     let (_, primary) = json(app.get(path, &token).await).await;
     assert_eq!(card(&primary, "complaints_total").0, json!(0.0));
 }
+
+#[tokio::test]
+async fn over_several_hospitals_each_department_carries_its_hospitals_code() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(&email(Role::PxAdmin)).await;
+    let emergency_a = app.department_id(app.hospital_a.id, "EMR-001").await;
+    let emergency_b = app.department_id(app.hospital_b.id, "EMR-001").await;
+    complaint_on(&app, &admin, emergency_a, "2026-03-10", "open", false, None).await;
+    let moved = complaint_on(&app, &admin, emergency_a, "2026-03-11", "open", false, None).await;
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::HospitalId, Expr::value(app.hospital_b.id))
+        .col_expr(complaint::Column::DepartmentId, Expr::value(Some(emergency_b)))
+        .filter(complaint::Column::Id.eq(moved))
+        .exec(app.db())
+        .await
+        .unwrap();
+    rollup::refresh(app.db(), Utc::now()).await.unwrap();
+    let march = "/api/analytics/command-center/?period=custom&from=2026-03-01&to=2026-03-31";
+    let names = |body: &Value| -> Vec<String> {
+        let mut names: Vec<String> =
+            body["departments"].as_array().unwrap().iter().map(|d| d["name_en"].as_str().unwrap().to_owned()).collect();
+        names.sort();
+        names
+    };
+    // Both hospitals: the same department name twice, told apart by the hospital.
+    let (code, both) = json(app.get(march, &admin).await).await;
+    assert_eq!(code, StatusCode::OK, "{both}");
+    let both = names(&both);
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both[0].starts_with("HOSP-A · ") && both[1].starts_with("HOSP-B · "), "{both:?}");
+    assert_eq!(both[0].trim_start_matches("HOSP-A · "), both[1].trim_start_matches("HOSP-B · "));
+    // One hospital: the plain name.
+    let ha = app.token(&email(Role::HospitalAdmin)).await;
+    let (_, one) = json(app.get(march, &ha).await).await;
+    let one = names(&one);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert!(!one[0].contains("HOSP-"), "{one:?}");
+}

@@ -5,7 +5,7 @@
 //! the days around them from the daily ones; only the two short tables read raw rows, through
 //! indexes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -824,7 +824,28 @@ async fn departments(
 ) -> AppResult<Vec<DepartmentRow>> {
     let ids: Vec<Uuid> =
         by_department.keys().filter_map(|k| Uuid::parse_str(k).ok()).filter(|id| !id.is_nil()).collect();
-    let names = department_names(db, ids).await?;
+    // Several hospitals have departments of the same name: over more than one, each name
+    // carries its hospital's code.
+    let found = department::Entity::find().filter(department::Column::Id.is_in(ids)).all(db).await?;
+    let hospitals: BTreeSet<Uuid> = found.iter().map(|d| d.hospital_id).collect();
+    let codes: HashMap<Uuid, String> = if hospitals.len() > 1 {
+        hospital::Entity::find()
+            .filter(hospital::Column::Id.is_in(hospitals))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h.code))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let names: HashMap<Uuid, (String, String)> = found
+        .into_iter()
+        .map(|d| match codes.get(&d.hospital_id) {
+            Some(code) => (d.id, (format!("{code} · {}", d.name_en), format!("{code} · {}", d.name_ar))),
+            None => (d.id, (d.name_en, d.name_ar)),
+        })
+        .collect();
     let mut rows: Vec<DepartmentRow> = by_department
         .iter()
         .map(|(k, t)| {
