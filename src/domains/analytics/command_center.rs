@@ -808,27 +808,16 @@ async fn categories(db: &DatabaseConnection, scope: &Scope, f: &Filters) -> AppR
     Ok(out)
 }
 
-async fn department_names(db: &DatabaseConnection, ids: Vec<Uuid>) -> AppResult<HashMap<Uuid, (String, String)>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, (d.name_en, d.name_ar)))
-        .collect())
-}
-
-async fn departments(
+/// Departments' names (English, Arabic). With `tell_hospitals`, when they span more than one
+/// hospital each name carries its hospital's code (several hospitals have an "Emergency").
+async fn department_names(
     db: &DatabaseConnection,
-    by_department: &BTreeMap<String, Totals>,
-) -> AppResult<Vec<DepartmentRow>> {
-    let ids: Vec<Uuid> =
-        by_department.keys().filter_map(|k| Uuid::parse_str(k).ok()).filter(|id| !id.is_nil()).collect();
-    // Several hospitals have departments of the same name: over more than one, each name
-    // carries its hospital's code.
+    ids: Vec<Uuid>,
+    tell_hospitals: bool,
+) -> AppResult<HashMap<Uuid, (String, String)>> {
     let found = department::Entity::find().filter(department::Column::Id.is_in(ids)).all(db).await?;
     let hospitals: BTreeSet<Uuid> = found.iter().map(|d| d.hospital_id).collect();
-    let codes: HashMap<Uuid, String> = if hospitals.len() > 1 {
+    let codes: HashMap<Uuid, String> = if tell_hospitals && hospitals.len() > 1 {
         hospital::Entity::find()
             .filter(hospital::Column::Id.is_in(hospitals))
             .all(db)
@@ -839,13 +828,22 @@ async fn departments(
     } else {
         HashMap::new()
     };
-    let names: HashMap<Uuid, (String, String)> = found
+    Ok(found
         .into_iter()
         .map(|d| match codes.get(&d.hospital_id) {
             Some(code) => (d.id, (format!("{code} · {}", d.name_en), format!("{code} · {}", d.name_ar))),
             None => (d.id, (d.name_en, d.name_ar)),
         })
-        .collect();
+        .collect())
+}
+
+async fn departments(
+    db: &DatabaseConnection,
+    by_department: &BTreeMap<String, Totals>,
+) -> AppResult<Vec<DepartmentRow>> {
+    let ids: Vec<Uuid> =
+        by_department.keys().filter_map(|k| Uuid::parse_str(k).ok()).filter(|id| !id.is_nil()).collect();
+    let names = department_names(db, ids, true).await?;
     let mut rows: Vec<DepartmentRow> = by_department
         .iter()
         .map(|(k, t)| {
@@ -888,7 +886,7 @@ async fn overdue(db: &DatabaseConnection, scope: &Scope, f: &Filters) -> AppResu
         q = q.filter(C::DepartmentId.is_in(d.clone()));
     }
     let rows = q.all(db).await?;
-    let names = department_names(db, rows.iter().filter_map(|c| c.department_id).collect()).await?;
+    let names = department_names(db, rows.iter().filter_map(|c| c.department_id).collect(), false).await?;
     let now = Utc::now();
     Ok(rows
         .into_iter()
@@ -918,7 +916,7 @@ pub async fn leader_rows(db: &DatabaseConnection, ratings: &[WindowRating]) -> A
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let names = department_names(db, ratings.iter().filter_map(|r| r.department_id).collect()).await?;
+    let names = department_names(db, ratings.iter().filter_map(|r| r.department_id).collect(), false).await?;
     Ok(ratings
         .iter()
         .map(|r| {
